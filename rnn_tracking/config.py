@@ -1,0 +1,184 @@
+"""The settings of one training run: the only home of defaults.
+
+Every knob has one name end to end: the MLproject parameter, the CLI flag, the field
+below, the Keras keyword it feeds, the MLflow param, the sweep key and the report
+column. The defaults reproduce the Keras IMDB tutorial; each line says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+ARCHITECTURES = ("simplernn", "lstm", "gru")
+OPTIMIZERS = ("rmsprop", "adam", "sgd")
+DATA_ENV_VAR = "RNN_TRACKING_DATA"
+KERAS_SOURCE = "keras"
+
+
+def _knob(default: Any, help: str) -> Any:
+    """Declares a field with its default and the reason shown by `--help`."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides what a training run computes.
+
+    Instances are immutable and validated on construction, so a config that exists is a
+    config that can run. Build one from strings (argv, MLflow params, sweep files) with
+    `config_from_mapping`, which rejects unknown keys.
+    """
+
+    # Model: the tutorial's Embedding(500, 16) -> LSTM(8) -> Dense(1, sigmoid).
+    arch: str = _knob("lstm", f"Recurrent layer type, one of {', '.join(ARCHITECTURES)}; the tutorial's first model is an LSTM.")
+    units: int = _knob(8, "Units per recurrent layer; the tutorial uses 8.")
+    layers: int = _knob(1, "Stacked recurrent layers; every layer but the last returns sequences. The tutorial stacks at most 2.")
+    dropout: float = _knob(0.0, "Input dropout of each recurrent layer, in [0, 1); the tutorial's second model uses 0.3.")
+    recurrent_dropout: float = _knob(0.0, "Dropout on the recurrent state, in [0, 1); 0 keeps the fast fused kernels.")
+    bidirectional: bool = _knob(False, "Wrap each recurrent layer in Bidirectional; the tutorial does not.")
+    embedding_dim: int = _knob(16, "Size of each word vector; the tutorial's Embedding(500, 16).")
+    # Data: the tutorial's imdb.load_data(num_words=500) and pad_sequences(maxlen=100).
+    data: str = _knob("", f"Data source: 'keras', an aclImdb directory or .tar.gz, or a CSV file. Empty means ${DATA_ENV_VAR}, else 'keras'.")
+    num_words: int = _knob(500, "Vocabulary size, counting the 3 reserved indices as keras.datasets.imdb does; the tutorial keeps 500.")
+    maxlen: int = _knob(100, "Tokens kept per review (the last ones), padded in front; the tutorial uses 100.")
+    val_split: float = _knob(0.2, "Fraction of the training split held out for validation; the tutorial holds out 20%.")
+    test_split: float = _knob(0.5, "Test fraction held out of a CSV that has no split column; 0.5 mirrors aclImdb's 25k/25k.")
+    text_column: str = _knob("review", "CSV column holding the review text; fits the common 50k-review IMDB CSV.")
+    label_column: str = _knob("sentiment", "CSV column holding the label (0/1 or negative/positive); fits the same CSV.")
+    split_column: str = _knob("", "Optional CSV column saying train or test for each row; empty means hold out test_split.")
+    max_reviews: int = _knob(0, "Cap on reviews read per split (stratified, seeded), for quick runs and tests; 0 reads all.")
+    # Training: the tutorial's RMSprop(1e-4), batch 64, up to 100 epochs, EarlyStopping(patience=3).
+    optimizer: str = _knob("rmsprop", f"Optimizer, one of {', '.join(OPTIMIZERS)}; the tutorial uses RMSprop.")
+    learning_rate: float = _knob(1e-4, "Optimizer step size; the tutorial's RMSprop(1e-4).")
+    batch_size: int = _knob(64, "Reviews per gradient step; the tutorial uses 64.")
+    epochs: int = _knob(100, "Upper bound on epochs; early stopping usually ends sooner. The tutorial allows 100.")
+    patience: int = _knob(3, "Epochs without a better val_loss before stopping; the tutorial's EarlyStopping(patience=3).")
+    seed: int = _knob(42, "Seeds Python, NumPy and TensorFlow, and the validation split; the tutorial's random_state=42.")
+
+    def __post_init__(self) -> None:
+        validate_config(self)
+
+
+def _fail(name: str, value: Any, valid: str) -> None:
+    raise ValueError(f"{name}: got {value!r}; valid values are {valid}.")
+
+
+def validate_config(config: TrainConfig) -> None:
+    """Raises ValueError naming the first bad field and its valid values."""
+    if config.arch not in ARCHITECTURES:
+        _fail("arch", config.arch, "one of " + ", ".join(ARCHITECTURES))
+    if config.optimizer not in OPTIMIZERS:
+        _fail("optimizer", config.optimizer, "one of " + ", ".join(OPTIMIZERS))
+    for name in ("units", "layers", "embedding_dim", "num_words", "maxlen", "batch_size", "epochs"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            _fail(name, value, "integers >= 1")
+    if config.num_words < 4:
+        _fail("num_words", config.num_words, "integers >= 4 (indices 0-2 are reserved)")
+    for name in ("patience", "max_reviews"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            _fail(name, value, "integers >= 0")
+    if not isinstance(config.seed, int) or isinstance(config.seed, bool) or not 0 <= config.seed < 2**32:
+        _fail("seed", config.seed, "integers in [0, 2**32)")
+    for name in ("dropout", "recurrent_dropout"):
+        value = getattr(config, name)
+        if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
+            _fail(name, value, "numbers in [0, 1)")
+    for name in ("val_split", "test_split"):
+        value = getattr(config, name)
+        if not isinstance(value, (int, float)) or not 0.0 < value < 1.0:
+            _fail(name, value, "numbers in (0, 1)")
+    rate = config.learning_rate
+    if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
+        _fail("learning_rate", rate, "finite numbers > 0")
+    if not isinstance(config.bidirectional, bool):
+        _fail("bidirectional", config.bidirectional, "true or false")
+    for name in ("data", "text_column", "label_column", "split_column"):
+        if not isinstance(getattr(config, name), str):
+            _fail(name, getattr(config, name), "strings")
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+
+
+def parse_bool(text: str) -> bool:
+    """Reads true/false the way MLflow params and YAML users write them."""
+    lowered = str(text).strip().lower()
+    if lowered in ("true", "1", "yes"):
+        return True
+    if lowered in ("false", "0", "no"):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def parse_value(name: str, value: Any) -> Any:
+    """Converts one raw value (a string from argv, MLflow or YAML) to the field's type.
+
+    Raises ValueError naming the parameter. Integers must be whole (`8`, `8.0`), so that
+    `units=8.5` is an error rather than a silent truncation.
+    """
+    kind = FIELDS[name].type
+    try:
+        if kind == "bool":
+            return value if isinstance(value, bool) else parse_bool(value)
+        if kind == "int":
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if not number.is_integer():
+                raise ValueError
+            return int(number)
+        if kind == "float":
+            if isinstance(value, bool):
+                raise ValueError
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError):
+        expected = {"bool": "true or false", "int": "an integer", "float": "a number"}[kind]
+        raise ValueError(f"{name}: got {value!r}; valid values are {expected}.") from None
+
+
+def config_from_mapping(values: dict[str, Any], base: TrainConfig | None = None) -> TrainConfig:
+    """Builds a validated config from raw values, rejecting unknown keys.
+
+    Values may be strings (as from argv or MLflow) or already typed (as from YAML).
+    """
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ValueError(
+            f"unknown parameter {unknown[0]!r}; valid parameters are {', '.join(FIELDS)}."
+        )
+    typed = {name: parse_value(name, value) for name, value in values.items()}
+    return dataclasses.replace(base or TrainConfig(), **typed)
+
+
+def resolve_data_source(config: TrainConfig) -> str:
+    """Returns the data source to read: the field, else $RNN_TRACKING_DATA, else 'keras'."""
+    return config.data or os.environ.get(DATA_ENV_VAR, "") or KERAS_SOURCE
+
+
+def config_to_params(config: TrainConfig) -> dict[str, str]:
+    """Renders every field as an MLflow param string, in one spelling per value."""
+    return {name: format_value(getattr(config, name)) for name in FIELDS}
+
+
+def format_value(value: Any) -> str:
+    """Spells a value the one way this project logs it (`0.0001`, `true`, `8`)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def describe_run(config: TrainConfig) -> str:
+    """Returns a readable run name such as `lstm-2x8-drop0.3` or `bigru-1x16`."""
+    name = f"{'bi' if config.bidirectional else ''}{config.arch}-{config.layers}x{config.units}"
+    if config.dropout:
+        name += f"-drop{config.dropout:g}"
+    if config.recurrent_dropout:
+        name += f"-rdrop{config.recurrent_dropout:g}"
+    return name

@@ -1,0 +1,292 @@
+"""MLflow tracking of one training: the only home of training-time `mlflow` calls.
+
+A tracked training is one MLflow run. It logs every config field as a param (once, in one
+spelling), the per-epoch metrics with step = epoch (1-based), the summary metrics, the
+datasets as inputs, and the artifacts: the best checkpoint, an MLflow model of the best
+weights, the model summary, a learning-curve PNG and the resolved config.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import os
+import tempfile
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, Iterator, Sequence
+
+import keras
+import mlflow
+import numpy as np
+from mlflow.entities import RunStatus
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+
+from rnn_tracking.config import (
+    TrainConfig,
+    config_to_params,
+    describe_run,
+    parse_value,
+    resolve_data_source,
+)
+from rnn_tracking.data import Splits
+from rnn_tracking.train import TrainResult, train_model
+
+EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
+CHECKPOINT_NAME = "best.keras"
+KERAS_MODEL_NAME = "model"
+
+
+class MlflowEpochLogger(keras.callbacks.Callback):
+    """Logs the per-epoch metrics of the active run, with step = epoch (1-based).
+
+    Metrics go out asynchronously, so a slow tracking store never stalls training; the run's
+    end flushes them.
+    """
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        values = {name: float(logs[name]) for name in EPOCH_METRICS if name in (logs or {})}
+        mlflow.log_metrics(values, step=epoch + 1, run_id=self.run_id, synchronous=False)
+
+
+def select_experiment(experiment_name: str | None) -> None:
+    """Makes `experiment_name` (or $MLFLOW_EXPERIMENT_NAME) the active experiment, if given.
+
+    Inside `mlflow run` the run already exists in its experiment, so nothing is changed.
+    """
+    if os.environ.get("MLFLOW_RUN_ID"):
+        return
+    name = experiment_name or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        mlflow.set_experiment(name)
+
+
+def log_params_once(run_id: str, params: dict[str, str]) -> None:
+    """Logs params not yet on the run; checks the ones already there mean the same value.
+
+    `mlflow run` logs every `-P` value as the user spelled it (`1e-4`) before our code starts,
+    and MLflow refuses to change a param. So a param already logged is kept when it parses to
+    the same value, and a different value is an error rather than a silent mismatch.
+    """
+    existing = MlflowClient().get_run(run_id).data.params
+    for name, value in params.items():
+        if name in existing and parse_value(name, existing[name]) != parse_value(name, value):
+            raise ValueError(
+                f"{name}: the run already records {existing[name]!r}, but the config says "
+                f"{value!r}; valid values are the one the run was started with."
+            )
+    missing = {name: value for name, value in params.items() if name not in existing}
+    if missing:
+        mlflow.log_params(missing)
+
+
+def end_run_failed_if_pending() -> None:
+    """Ends the run that `mlflow run` created as FAILED, if it is still RUNNING.
+
+    Called when the arguments are rejected before training starts, so no run is left
+    RUNNING even if the `mlflow run` parent process is killed.
+    """
+    run_id = os.environ.get("MLFLOW_RUN_ID")
+    if not run_id:
+        return
+    client = MlflowClient()
+    if client.get_run(run_id).info.status == "RUNNING":
+        client.set_terminated(run_id, status="FAILED")
+
+
+@contextmanager
+def start_tracked_run(
+    config: TrainConfig,
+    *,
+    run_name: str | None = None,
+    nested: bool = False,
+    tags: dict[str, str] | None = None,
+    killed_exceptions: tuple[type[BaseException], ...] = (),
+) -> Iterator[mlflow.ActiveRun]:
+    """Opens the run (or resumes the one `mlflow run` made) and ends it with the right status.
+
+    The run ends FINISHED on success; KILLED on Ctrl-C, SIGTERM (raised as
+    KeyboardInterrupt by the CLI) or any of `killed_exceptions`; FAILED on any other error,
+    with the error recorded in the `error` tag. The exception is re-raised.
+    """
+    name = run_name or describe_run(config)
+    run_tags = {"arch": config.arch, "data_source": resolve_data_source(config), **(tags or {})}
+    run = mlflow.start_run(run_name=name, nested=nested, tags=run_tags)
+    try:
+        log_params_once(run.info.run_id, config_to_params(config))
+        yield run
+    except (KeyboardInterrupt, *killed_exceptions) as error:
+        mlflow.flush_async_logging()
+        mlflow.set_tag("error", f"{type(error).__name__}: {error}".strip(": "))
+        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        raise
+    except BaseException as error:
+        mlflow.flush_async_logging()
+        mlflow.set_tag("error", f"{type(error).__name__}: {error}")
+        mlflow.end_run(RunStatus.to_string(RunStatus.FAILED))
+        raise
+    else:
+        mlflow.flush_async_logging()
+        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+
+
+def log_datasets(splits: Splits) -> None:
+    """Logs the train, validation and test splits as the run's MLflow inputs.
+
+    Each split's digest is MLflow's digest of its encoded arrays; the source file's own
+    content digest goes in the `data_digest` tag.
+    """
+    source = splits.source if splits.source != "keras" else "keras.datasets.imdb"
+    for context, features, targets in (
+        ("train", splits.x_train, splits.y_train),
+        ("validation", splits.x_val, splits.y_val),
+        ("test", splits.x_test, splits.y_test),
+    ):
+        dataset = mlflow.data.from_numpy(
+            features, targets=targets, source=source_for(source), name=splits.name
+        )
+        mlflow.log_input(dataset, context=context)
+    mlflow.set_tag("data_digest", splits.digest)
+
+
+def source_for(source: str) -> mlflow.data.dataset_source.DatasetSource:
+    """Returns an MLflow dataset source for a local path or the Keras download."""
+    if source == "keras.datasets.imdb":
+        from mlflow.data.http_dataset_source import HTTPDatasetSource
+
+        return HTTPDatasetSource("https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz")
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+
+    # MLflow registers one local source class per artifact scheme and warns that a plain
+    # path matches several of them; they are the same class, so the warning says nothing.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return resolve_dataset_source(str(Path(source).resolve()))
+
+
+def log_learning_curves(history: dict[str, list[float]], directory: Path) -> None:
+    """Logs the tutorial's plot: loss and accuracy per epoch, training against validation."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric in zip(axes, ("loss", "accuracy")):
+        axis.plot(epochs, history[metric], label=f"training {metric}")
+        axis.plot(epochs, history[f"val_{metric}"], label=f"validation {metric}")
+        axis.set_xlabel("epoch")
+        axis.set_ylabel(metric)
+        axis.legend()
+    figure.tight_layout()
+    path = directory / "learning_curves.png"
+    figure.savefig(path, dpi=100)
+    plt.close(figure)
+    mlflow.log_artifact(str(path))
+
+
+def summarize_model(model: keras.Model) -> str:
+    """Returns Keras's model summary as text."""
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, **_: lines.append(line))
+    return "\n".join(lines)
+
+
+def save_keras_model_into_new_directory(path: str, **kwargs: Any) -> None:
+    """Saves an MLflow Keras model, creating `path` first.
+
+    `mlflow.keras.save_model` writes the input example before it creates the model
+    directory, so `mlflow.keras.log_model(..., input_example=...)` fails with
+    FileNotFoundError (mlflow/mlflow#16183, open in MLflow 3.17). Creating the directory first
+    is the fix proposed there; everything else is MLflow's own code.
+    """
+    os.makedirs(path, exist_ok=True)
+    mlflow.keras.save_model(path=path, **kwargs)
+
+
+KERAS_FLAVOR = SimpleNamespace(__name__="mlflow.keras", save_model=save_keras_model_into_new_directory)
+
+
+def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
+    """Logs the best weights as an MLflow Keras model with a signature and an input example.
+
+    The example is a (2, maxlen) int32 batch of encoded test reviews.
+    """
+    example = np.asarray(example, dtype=np.int32)
+    signature = infer_signature(example, model.predict(example, verbose=0))
+    mlflow.models.Model.log(
+        artifact_path=None,
+        name=KERAS_MODEL_NAME,
+        flavor=KERAS_FLAVOR,
+        model=model,
+        signature=signature,
+        input_example=example,
+    )
+
+
+def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult) -> None:
+    """Logs the summary metrics and the artifacts of a finished training."""
+    mlflow.log_metrics(result.summary_metrics())
+    mlflow.log_text(summarize_model(result.model), "model_summary.txt")
+    with tempfile.TemporaryDirectory() as scratch:
+        log_learning_curves(result.history, Path(scratch))
+    log_keras_model(result.model, splits.x_test[:2])
+
+
+def log_checkpoint(checkpoint_path: Path) -> None:
+    """Logs the best checkpoint written so far, if training got far enough to write one."""
+    if checkpoint_path.exists():
+        mlflow.log_artifact(str(checkpoint_path), artifact_path="checkpoints")
+
+
+def log_resolved_config(config: TrainConfig) -> None:
+    """Logs the config as JSON, with the data source that `data=''` resolved to."""
+    resolved = dataclasses.asdict(config) | {"resolved_data": resolve_data_source(config)}
+    mlflow.log_text(json.dumps(resolved, indent=2), "config.json")
+
+
+def track_training(
+    config: TrainConfig,
+    splits: Splits,
+    *,
+    run_name: str | None = None,
+    nested: bool = False,
+    tags: dict[str, str] | None = None,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    killed_exceptions: tuple[type[BaseException], ...] = (),
+    verbose: int = 0,
+) -> tuple[str, TrainResult]:
+    """Trains one model inside one MLflow run and returns the run id and the result.
+
+    The best checkpoint is logged however the training ends, so an interrupted or failed run
+    still keeps the best model it had.
+    """
+    with start_tracked_run(
+        config, run_name=run_name, nested=nested, tags=tags, killed_exceptions=killed_exceptions
+    ) as run:
+        run_id = run.info.run_id
+        log_resolved_config(config)
+        log_datasets(splits)
+        with tempfile.TemporaryDirectory() as scratch:
+            checkpoint_path = Path(scratch) / CHECKPOINT_NAME
+            try:
+                result = train_model(
+                    config,
+                    splits,
+                    checkpoint_path,
+                    extra_callbacks=[MlflowEpochLogger(run_id), *extra_callbacks],
+                    verbose=verbose,
+                )
+            finally:
+                log_checkpoint(checkpoint_path)
+        log_training_result(config, splits, result)
+    return run_id, result

@@ -1,0 +1,154 @@
+"""Training: compile, fit with the tutorial's callbacks, restore the best weights, test once.
+
+This module knows nothing of MLflow or Optuna. It takes its data and any extra callbacks as
+arguments, so a test can call it on toy arrays and the tracking and sweep code can observe
+each epoch without this module knowing about them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+
+from rnn_tracking.config import TrainConfig
+from rnn_tracking.data import Splits
+from rnn_tracking.model import build_model, build_optimizer
+
+# Model selection follows the tutorial: EarlyStopping and ModelCheckpoint both watch val_loss.
+SELECTION_METRIC = "val_loss"
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training produced, measured on the restored best weights.
+
+    `history` maps each per-epoch metric (`loss`, `accuracy`, `val_loss`, `val_accuracy`,
+    `epoch_seconds`) to one value per epoch run. `best_epoch` is 1-based.
+    """
+
+    model: keras.Model
+    history: dict[str, list[float]]
+    best_epoch: int
+    best_val_loss: float
+    best_val_accuracy: float
+    test_loss: float
+    test_accuracy: float
+    train_seconds: float
+    param_count: int
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def summary_metrics(self) -> dict[str, float]:
+        """Returns the run's summary metrics under the names MLflow and the report use."""
+        return {
+            "best_epoch": self.best_epoch,
+            "best_val_loss": self.best_val_loss,
+            "best_val_accuracy": self.best_val_accuracy,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "train_seconds": self.train_seconds,
+            "param_count": self.param_count,
+            "epochs_run": self.epochs_run,
+        }
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds `epoch_seconds`, the wall time of each epoch, to the epoch's logs.
+
+    It must come before the callbacks that read the logs (they all receive the same dict).
+    """
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if logs is not None:
+            logs["epoch_seconds"] = time.perf_counter() - self._started
+
+
+def compile_model(config: TrainConfig) -> keras.Model:
+    """Seeds everything from the config, then builds and compiles the classifier."""
+    keras.utils.set_random_seed(config.seed)
+    model = build_model(config)
+    model.compile(
+        optimizer=build_optimizer(config),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.callbacks.Callback]:
+    """Returns the tutorial's callbacks, plus TerminateOnNaN so a diverged run stops at once."""
+    return [
+        EpochTimer(),
+        keras.callbacks.ModelCheckpoint(
+            str(checkpoint_path), monitor=SELECTION_METRIC, save_best_only=True
+        ),
+        keras.callbacks.EarlyStopping(
+            monitor=SELECTION_METRIC, patience=config.patience, restore_best_weights=True
+        ),
+        keras.callbacks.TerminateOnNaN(),
+    ]
+
+
+def select_best_epoch(history: dict[str, list[float]]) -> int:
+    """Returns the 0-based epoch with the lowest finite val_loss, the one EarlyStopping keeps."""
+    losses = np.asarray(history[SELECTION_METRIC], dtype=float)
+    losses = np.where(np.isfinite(losses), losses, np.inf)
+    return int(np.argmin(losses))
+
+
+def train_model(
+    config: TrainConfig,
+    splits: Splits,
+    checkpoint_path: Path,
+    extra_callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int = 0,
+    model: keras.Model | None = None,
+) -> TrainResult:
+    """Fits a model on the training split, selects on validation and evaluates test once.
+
+    The best epoch's model is written to `checkpoint_path` (a `.keras` file) as training goes,
+    so an interrupted run still has it. `extra_callbacks` run after the built-in ones and see
+    `epoch_seconds` in the logs. Pass `model` to train an already compiled model instead.
+    """
+    model = model or compile_model(config)
+    callbacks = build_callbacks(config, checkpoint_path) + list(extra_callbacks)
+    started = time.perf_counter()
+    fit_history = model.fit(
+        splits.x_train,
+        splits.y_train,
+        validation_data=(splits.x_val, splits.y_val),
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    train_seconds = time.perf_counter() - started
+    history = {name: [float(v) for v in values] for name, values in fit_history.history.items()}
+    if not history.get(SELECTION_METRIC):
+        raise RuntimeError("training ran no complete epoch")
+    best = select_best_epoch(history)
+    # EarlyStopping has restored the best weights, so this is the one look at the test split.
+    test_loss, test_accuracy = model.evaluate(
+        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0
+    )
+    return TrainResult(
+        model=model,
+        history=history,
+        best_epoch=best + 1,
+        best_val_loss=history["val_loss"][best],
+        best_val_accuracy=history["val_accuracy"][best],
+        test_loss=float(test_loss),
+        test_accuracy=float(test_accuracy),
+        train_seconds=train_seconds,
+        param_count=int(model.count_params()),
+    )

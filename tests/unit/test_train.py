@@ -1,0 +1,66 @@
+"""Training on toy arrays: best-epoch selection, restored weights, one test evaluation."""
+
+import numpy as np
+import pytest
+
+from rnn_tracking.config import TrainConfig
+from rnn_tracking.data import Splits
+from rnn_tracking.train import compile_model, select_best_epoch, train_model
+
+TOY = TrainConfig(num_words=10, maxlen=3, units=2, embedding_dim=2, epochs=3, batch_size=2)
+
+
+def make_toy_splits():
+    """Two classes told apart by token 4 versus token 5, 2x3 arrays per split."""
+    x = np.array([[1, 4, 4], [1, 5, 5]], dtype="int32")
+    y = np.array([1, 0], dtype="int32")
+    return Splits(
+        x_train=x, y_train=y, x_val=x, y_val=y, x_test=x, y_test=y,
+        vocabulary=("good", "bad"), source="toy", name="toy", digest="0" * 64,
+    )
+
+
+def test_best_epoch_is_lowest_finite_validation_loss():
+    assert select_best_epoch({"val_loss": [0.9, 0.5, float("nan"), 0.7]}) == 1
+
+
+def test_training_records_every_epoch_metric_and_selects_on_validation(tmp_path):
+    checkpoint = tmp_path / "best.keras"
+    result = train_model(TOY, make_toy_splits(), checkpoint)
+    assert result.epochs_run == 3
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds"):
+        assert len(result.history[name]) == 3, name
+    best = int(np.argmin(result.history["val_loss"]))
+    assert result.best_epoch == best + 1
+    assert result.best_val_loss == result.history["val_loss"][best]
+    assert result.param_count == result.model.count_params()
+    assert checkpoint.exists()
+
+
+def test_test_metrics_come_from_restored_best_weights(tmp_path):
+    import keras
+
+    splits = make_toy_splits()
+    result = train_model(TOY, splits, tmp_path / "best.keras")
+    best_model = keras.saving.load_model(tmp_path / "best.keras", safe_mode=True)
+    expected_loss, _ = best_model.evaluate(splits.x_test, splits.y_test, verbose=0)
+    assert result.test_loss == pytest.approx(expected_loss, rel=1e-5)
+
+
+def test_same_seed_gives_same_weights():
+    first = compile_model(TOY).get_weights()
+    second = compile_model(TOY).get_weights()
+    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+
+
+def test_extra_callbacks_see_epoch_seconds(tmp_path):
+    import keras
+
+    seen = []
+
+    class Recorder(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            seen.append(logs["epoch_seconds"])
+
+    train_model(TOY, make_toy_splits(), tmp_path / "best.keras", extra_callbacks=[Recorder()])
+    assert len(seen) == 3 and all(seconds > 0 for seconds in seen)
