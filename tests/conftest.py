@@ -1,0 +1,99 @@
+"""Shared fixtures: tiny hand-made datasets, a private cache folder, and the real corpus.
+
+The tiny aclImdb tree holds six reviews whose words were chosen so that tests can write
+down the exact encoding (see TINY_REVIEWS). Training words by count, ties alphabetical:
+great 3; acting, bad, film, movie 2; a, awful 1. So, with the offset of 3, great=4,
+acting=5, bad=6, film=7, movie=8, a=9, awful=10. The test split repeats 'unseen', a word
+that must not be ranked because it never occurs in training.
+"""
+
+from __future__ import annotations
+
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from rnn_tracking.data import CACHE_ENV_VAR
+
+REAL_DATA_ENV_VAR = "RNN_TRACKING_TEST_DATA"
+REAL_DATA_PATH = Path(__file__).resolve().parents[2] / "shared" / "data" / "aclImdb_labeled.tar.gz"
+
+# Relative path inside the aclImdb folder -> review text.
+TINY_REVIEWS = {
+    "train/neg/1_1.txt": "Bad movie, bad acting.",
+    "train/neg/2_2.txt": "Awful film",
+    "train/pos/1_10.txt": "Great movie. Great acting!",
+    "train/pos/2_9.txt": "A great<br />film",
+    "test/neg/1_3.txt": "Bad film unseen unseen unseen unseen",
+    "test/pos/1_8.txt": "Great unseen unseen unseen unseen",
+}
+
+# Ten labeled rows: five of each label, text labels in mixed case, HTML line breaks.
+TINY_CSV = """review,sentiment
+"Great movie<br /><br />great acting",Positive
+"Great film",positive
+"A great story",POSITIVE
+"Great fun",positive
+"Great cast",positive
+"Bad movie<br />bad acting",negative
+"Bad film",Negative
+"A bad story",negative
+"Bad fun",negative
+"Bad cast",NEGATIVE
+"""
+
+
+def write_reviews(root: Path, reviews: dict[str, str]) -> Path:
+    """Writes {relative path: text} under root and returns root."""
+    for relative, text in reviews.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture(autouse=True)
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Points $RNN_TRACKING_CACHE at a fresh folder so no test reads or fills the user's cache."""
+    cache = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv(CACHE_ENV_VAR, str(cache))
+    return cache
+
+
+@pytest.fixture
+def tiny_aclimdb(tmp_path: Path) -> Path:
+    """Returns the `aclImdb` folder of a six-review tree holding TINY_REVIEWS."""
+    return write_reviews(tmp_path / "aclImdb", TINY_REVIEWS)
+
+
+@pytest.fixture
+def tiny_aclimdb_tar(tiny_aclimdb: Path, tmp_path: Path) -> Path:
+    """Returns a .tar.gz of the tiny tree, with the top folder `aclImdb/` as downloaded."""
+    path = tmp_path / "aclImdb_tiny.tar.gz"
+    with tarfile.open(path, "w:gz") as archive:
+        archive.add(tiny_aclimdb, arcname="aclImdb")
+    return path
+
+
+@pytest.fixture
+def tiny_csv(tmp_path: Path) -> Path:
+    """Returns `reviews.csv` holding TINY_CSV (columns review, sentiment; no split column)."""
+    path = tmp_path / "reviews.csv"
+    path.write_text(TINY_CSV, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def real_data_path() -> Path:
+    """Returns the real aclImdb tar: $RNN_TRACKING_TEST_DATA, else ../shared/data; else skips."""
+    path = Path(os.environ.get(REAL_DATA_ENV_VAR) or REAL_DATA_PATH)
+    if not path.exists():
+        pytest.skip(
+            f"real dataset not found at {path}; set ${REAL_DATA_ENV_VAR} to an aclImdb "
+            "directory or .tar.gz to run this test"
+        )
+    return path
