@@ -11,7 +11,8 @@ import argparse
 import os
 import signal
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping
 

@@ -17,6 +17,10 @@ ARCHITECTURES = ("simplernn", "lstm", "gru")
 OPTIMIZERS = ("rmsprop", "adam", "sgd")
 DATA_ENV_VAR = "RNN_TRACKING_DATA"
 KERAS_SOURCE = "keras"
+# Sentinels rather than empty strings: `mlflow run` logs an empty default as the two
+# characters '' and passes it on quoted, so an empty value cannot round-trip through it.
+AUTO_DATA = "auto"
+NO_SPLIT_COLUMN = "none"
 
 
 def _knob(default: Any, help: str) -> Any:
@@ -34,30 +38,76 @@ class TrainConfig:
     """
 
     # Model: the tutorial's Embedding(500, 16) -> LSTM(8) -> Dense(1, sigmoid).
-    arch: str = _knob("lstm", f"Recurrent layer type, one of {', '.join(ARCHITECTURES)}; the tutorial's first model is an LSTM.")
+    arch: str = _knob(
+        "lstm",
+        f"Recurrent layer type, one of {', '.join(ARCHITECTURES)}; the tutorial's first model is an LSTM.",
+    )
     units: int = _knob(8, "Units per recurrent layer; the tutorial uses 8.")
-    layers: int = _knob(1, "Stacked recurrent layers; every layer but the last returns sequences. The tutorial stacks at most 2.")
-    dropout: float = _knob(0.0, "Input dropout of each recurrent layer, in [0, 1); the tutorial's second model uses 0.3.")
-    recurrent_dropout: float = _knob(0.0, "Dropout on the recurrent state, in [0, 1); 0 keeps the fast fused kernels.")
-    bidirectional: bool = _knob(False, "Wrap each recurrent layer in Bidirectional; the tutorial does not.")
+    layers: int = _knob(
+        1,
+        "Stacked recurrent layers; every layer but the last returns sequences. The tutorial stacks at most 2.",
+    )
+    dropout: float = _knob(
+        0.0,
+        "Input dropout of each recurrent layer, in [0, 1); the tutorial's second model uses 0.3.",
+    )
+    recurrent_dropout: float = _knob(
+        0.0, "Dropout on the recurrent state, in [0, 1); 0 keeps the fast fused kernels."
+    )
+    bidirectional: bool = _knob(
+        False, "Wrap each recurrent layer in Bidirectional; the tutorial does not."
+    )
     embedding_dim: int = _knob(16, "Size of each word vector; the tutorial's Embedding(500, 16).")
     # Data: the tutorial's imdb.load_data(num_words=500) and pad_sequences(maxlen=100).
-    data: str = _knob("", f"Data source: 'keras', an aclImdb directory or .tar.gz, or a CSV file. Empty means ${DATA_ENV_VAR}, else 'keras'.")
-    num_words: int = _knob(500, "Vocabulary size, counting the 3 reserved indices as keras.datasets.imdb does; the tutorial keeps 500.")
-    maxlen: int = _knob(100, "Tokens kept per review (the last ones), padded in front; the tutorial uses 100.")
-    val_split: float = _knob(0.2, "Fraction of the training split held out for validation; the tutorial holds out 20%.")
-    test_split: float = _knob(0.5, "Test fraction held out of a CSV that has no split column; 0.5 mirrors aclImdb's 25k/25k.")
-    text_column: str = _knob("review", "CSV column holding the review text; fits the common 50k-review IMDB CSV.")
-    label_column: str = _knob("sentiment", "CSV column holding the label (0/1 or negative/positive); fits the same CSV.")
-    split_column: str = _knob("", "Optional CSV column saying train or test for each row; empty means hold out test_split.")
-    max_reviews: int = _knob(0, "Cap on reviews read per split (stratified, seeded), for quick runs and tests; 0 reads all.")
+    data: str = _knob(
+        AUTO_DATA,
+        f"Data source: 'keras', an aclImdb directory or .tar.gz, or a CSV file; 'auto' means ${DATA_ENV_VAR} if set, else 'keras'.",
+    )
+    num_words: int = _knob(
+        500,
+        "Vocabulary size, counting the 3 reserved indices as keras.datasets.imdb does; the tutorial keeps 500.",
+    )
+    maxlen: int = _knob(
+        100, "Tokens kept per review (the last ones), padded in front; the tutorial uses 100."
+    )
+    val_split: float = _knob(
+        0.2, "Fraction of the training split held out for validation; the tutorial holds out 20%."
+    )
+    test_split: float = _knob(
+        0.5,
+        "Test fraction held out of a CSV that has no split column; 0.5 mirrors aclImdb's 25k/25k.",
+    )
+    text_column: str = _knob(
+        "review", "CSV column holding the review text; fits the common 50k-review IMDB CSV."
+    )
+    label_column: str = _knob(
+        "sentiment", "CSV column holding the label (0/1 or negative/positive); fits the same CSV."
+    )
+    split_column: str = _knob(
+        NO_SPLIT_COLUMN,
+        "CSV column saying train or test for each row; 'none' means hold out test_split instead.",
+    )
+    max_reviews: int = _knob(
+        0,
+        "Cap on reviews read per split (stratified, seeded), for quick runs and tests; 0 reads all.",
+    )
     # Training: the tutorial's RMSprop(1e-4), batch 64, up to 100 epochs, EarlyStopping(patience=3).
-    optimizer: str = _knob("rmsprop", f"Optimizer, one of {', '.join(OPTIMIZERS)}; the tutorial uses RMSprop.")
+    optimizer: str = _knob(
+        "rmsprop", f"Optimizer, one of {', '.join(OPTIMIZERS)}; the tutorial uses RMSprop."
+    )
     learning_rate: float = _knob(1e-4, "Optimizer step size; the tutorial's RMSprop(1e-4).")
     batch_size: int = _knob(64, "Reviews per gradient step; the tutorial uses 64.")
-    epochs: int = _knob(100, "Upper bound on epochs; early stopping usually ends sooner. The tutorial allows 100.")
-    patience: int = _knob(3, "Epochs without a better val_loss before stopping; the tutorial's EarlyStopping(patience=3).")
-    seed: int = _knob(42, "Seeds Python, NumPy and TensorFlow, and the validation split; the tutorial's random_state=42.")
+    epochs: int = _knob(
+        100, "Upper bound on epochs; early stopping usually ends sooner. The tutorial allows 100."
+    )
+    patience: int = _knob(
+        3,
+        "Epochs without a better val_loss before stopping; the tutorial's EarlyStopping(patience=3).",
+    )
+    seed: int = _knob(
+        42,
+        "Seeds Python, NumPy and TensorFlow, and the validation split; the tutorial's random_state=42.",
+    )
 
     def __post_init__(self) -> None:
         validate_config(self)
@@ -83,7 +133,11 @@ def validate_config(config: TrainConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             _fail(name, value, "integers >= 0")
-    if not isinstance(config.seed, int) or isinstance(config.seed, bool) or not 0 <= config.seed < 2**32:
+    if (
+        not isinstance(config.seed, int)
+        or isinstance(config.seed, bool)
+        or not 0 <= config.seed < 2**32
+    ):
         _fail("seed", config.seed, "integers in [0, 2**32)")
     for name in ("dropout", "recurrent_dropout"):
         value = getattr(config, name)
@@ -159,7 +213,14 @@ def config_from_mapping(values: dict[str, Any], base: TrainConfig | None = None)
 
 def resolve_data_source(config: TrainConfig) -> str:
     """Returns the data source to read: the field, else $RNN_TRACKING_DATA, else 'keras'."""
-    return config.data or os.environ.get(DATA_ENV_VAR, "") or KERAS_SOURCE
+    if config.data not in ("", AUTO_DATA):
+        return config.data
+    return os.environ.get(DATA_ENV_VAR, "") or KERAS_SOURCE
+
+
+def csv_split_column(config: TrainConfig) -> str | None:
+    """Returns the CSV column that assigns rows to train/test, or None to hold out test_split."""
+    return None if config.split_column in ("", NO_SPLIT_COLUMN) else config.split_column
 
 
 def config_to_params(config: TrainConfig) -> dict[str, str]:

@@ -48,7 +48,13 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from rnn_tracking.config import DATA_ENV_VAR, KERAS_SOURCE, TrainConfig, resolve_data_source
+from rnn_tracking.config import (
+    DATA_ENV_VAR,
+    KERAS_SOURCE,
+    TrainConfig,
+    csv_split_column,
+    resolve_data_source,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -450,7 +456,7 @@ def read_csv_reviews(path: Path, config: TrainConfig, digest: str) -> Corpus:
         raise fail_source(f"file '{path}' has no CSV columns") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise fail_source(f"file '{path}' is not a readable CSV ({error})") from None
-    parameters = ["text_column", "label_column"] + (["split_column"] if config.split_column else [])
+    parameters = ["text_column", "label_column"] + (["split_column"] if csv_split_column(config) else [])
     for parameter in parameters:
         column = getattr(config, parameter)
         if column not in frame.columns:
@@ -461,7 +467,7 @@ def read_csv_reviews(path: Path, config: TrainConfig, digest: str) -> Corpus:
             )
     texts = frame[config.text_column].fillna("").astype(str).to_numpy()
     labels = parse_labels(frame[config.label_column], config.label_column)
-    if config.split_column:
+    if csv_split_column(config):
         is_test = parse_split_column(frame[config.split_column], config.split_column)
         train_rows, test_rows = np.flatnonzero(~is_test), np.flatnonzero(is_test)
     else:
@@ -553,7 +559,7 @@ def make_cache_key(kind: str, lookup: str, config: TrainConfig) -> str:
         "maxlen": config.maxlen,
         "max_reviews": config.max_reviews,
     }
-    holds_out_test = kind == "csv" and not config.split_column
+    holds_out_test = kind == "csv" and not csv_split_column(config)
     if kind == "csv":
         settings |= {
             "text_column": config.text_column,
@@ -614,3 +620,112 @@ def write_cache(path: Path, encoded: EncodedData) -> None:
         logger.warning("could not write the cache file %s (%s)", path, error)
         if temporary is not None and os.path.exists(temporary):
             os.remove(temporary)
+
+
+# --- Raw review texts ---------------------------------------------------------------------
+# Evaluation, scoring files of reviews and text baselines need the reviews as text. These
+# functions reuse the readers above, so the texts are the very rows `load_splits` encodes.
+
+
+@dataclass(frozen=True, eq=False)
+class TextSplits:
+    """The raw reviews behind `load_splits(config)`: the same rows, in the same order.
+
+    `train_texts[i]` is the review that `load_splits(config).x_train[i]` encodes, and likewise
+    for validation and test; each `y_*` is int32 0/1 of shape (n,).
+    """
+
+    train_texts: list[str]
+    y_train: np.ndarray
+    val_texts: list[str]
+    y_val: np.ndarray
+    test_texts: list[str]
+    y_test: np.ndarray
+    source: str
+    name: str
+    digest: str
+
+
+def load_text_splits(config: TrainConfig) -> TextSplits:
+    """Reads the configured local source and splits its raw texts exactly as `load_splits`.
+
+    The same sampling (`max_reviews`, `seed`) and the same validation split
+    (`train_test_split(test_size=val_split, random_state=seed)`) are applied, so the texts
+    line up row for row with the encoded arrays. The 'keras' source ships reviews already
+    encoded, so it has no texts: that is a ValueError naming `data`.
+    """
+    source = resolve_data_source(config)
+    if source == KERAS_SOURCE:
+        raise ValueError(
+            "data: the 'keras' source holds encoded reviews, not their texts; valid values "
+            "for raw texts are an aclImdb directory or .tar.gz, or a .csv file."
+        )
+    path, kind = inspect_source(source)
+    if kind == "directory":
+        corpus = make_aclimdb_corpus(read_review_directory(find_aclimdb_root(path)), source)
+    elif kind == "tar":
+        corpus = make_aclimdb_corpus(read_review_tar(path), source, digest=hash_file(path))
+    else:
+        corpus = read_csv_reviews(path, config, digest=hash_file(path))
+    for split, texts in (("train", corpus.train_texts), ("test", corpus.test_texts)):
+        if not texts:
+            raise fail_source(f"{source!r} has no {split} reviews")
+    train_texts, y_train = sample_reviews(
+        corpus.train_texts, corpus.train_labels, config.max_reviews, config.seed, "train"
+    )
+    test_texts, y_test = sample_reviews(
+        corpus.test_texts, corpus.test_labels, config.max_reviews, config.seed, "test"
+    )
+    try:
+        train_texts, val_texts, y_train, y_val = train_test_split(
+            train_texts, y_train, test_size=config.val_split, random_state=config.seed
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"val_split: cannot hold out {config.val_split} of {len(y_train)} training "
+            f"reviews ({error}); valid values are numbers in (0, 1) that leave reviews on "
+            "both sides."
+        ) from None
+    return TextSplits(
+        train_texts=list(train_texts),
+        y_train=np.asarray(y_train, dtype=np.int32),
+        val_texts=list(val_texts),
+        y_val=np.asarray(y_val, dtype=np.int32),
+        test_texts=list(test_texts),
+        y_test=np.asarray(y_test, dtype=np.int32),
+        source=source,
+        name=path.stem if kind == "csv" else ACLIMDB_NAME,
+        digest=corpus.digest,
+    )
+
+
+def read_review_file(path: str | Path, text_column: str = "review") -> list[str]:
+    """Reads reviews to score: one column of a .csv file, else one review per line.
+
+    Blank lines of a text file are skipped; empty CSV cells become ''. Raises ValueError
+    naming `file` or `text_column` and the valid values.
+    """
+    file = Path(path).expanduser()
+    valid = "a text file with one review per line, or a .csv file with a text column"
+    if not file.is_file():
+        raise ValueError(f"file: {str(path)!r} is not a file; valid values are {valid}.")
+    if file.name.lower().endswith(".csv"):
+        try:
+            frame = pd.read_csv(file, dtype=str, keep_default_na=False)
+        except pd.errors.EmptyDataError:
+            raise ValueError(
+                f"file: '{file}' has no CSV columns; valid values are {valid}."
+            ) from None
+        except (pd.errors.ParserError, UnicodeDecodeError) as error:
+            raise ValueError(
+                f"file: '{file}' is not a readable CSV ({error}); valid values are {valid}."
+            ) from None
+        if text_column not in frame.columns:
+            found = ", ".join(repr(str(name)) for name in frame.columns)
+            raise ValueError(
+                f"text_column: column {text_column!r} is not in '{file}'; valid values are the "
+                f"columns found: {found}."
+            )
+        return frame[text_column].tolist()
+    lines = file.read_text(encoding="utf-8", errors="replace").splitlines()
+    return [line for line in lines if line.strip()]

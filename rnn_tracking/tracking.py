@@ -9,15 +9,15 @@ weights, the model summary, a learning-curve PNG and the resolved config.
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 import os
 import tempfile
 import warnings
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import keras
 import mlflow
@@ -162,7 +162,9 @@ def source_for(source: str) -> mlflow.data.dataset_source.DatasetSource:
     if source == "keras.datasets.imdb":
         from mlflow.data.http_dataset_source import HTTPDatasetSource
 
-        return HTTPDatasetSource("https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz")
+        return HTTPDatasetSource(
+            "https://storage.googleapis.com/tensorflow/tf-keras-datasets/imdb.npz"
+        )
     from mlflow.data.dataset_source_registry import resolve_dataset_source
 
     # MLflow registers one local source class per artifact scheme and warns that a plain
@@ -181,7 +183,7 @@ def log_learning_curves(history: dict[str, list[float]], directory: Path) -> Non
 
     epochs = np.arange(1, len(history["loss"]) + 1)
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
-    for axis, metric in zip(axes, ("loss", "accuracy")):
+    for axis, metric in zip(axes, ("loss", "accuracy"), strict=True):
         axis.plot(epochs, history[metric], label=f"training {metric}")
         axis.plot(epochs, history[f"val_{metric}"], label=f"validation {metric}")
         axis.set_xlabel("epoch")
@@ -213,7 +215,9 @@ def save_keras_model_into_new_directory(path: str, **kwargs: Any) -> None:
     mlflow.keras.save_model(path=path, **kwargs)
 
 
-KERAS_FLAVOR = SimpleNamespace(__name__="mlflow.keras", save_model=save_keras_model_into_new_directory)
+KERAS_FLAVOR = SimpleNamespace(
+    __name__="mlflow.keras", save_model=save_keras_model_into_new_directory
+)
 
 
 def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
@@ -230,7 +234,25 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
         model=model,
         signature=signature,
         input_example=example,
+        pip_requirements=list_model_requirements(),
     )
+
+
+def list_model_requirements() -> list[str]:
+    """Pins the packages a logged model needs to load, as installed here.
+
+    Naming them spares MLflow's requirement inference, which loads the model again in a
+    subprocess and costs several seconds per run.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    requirements = []
+    for package in ("tensorflow", "tensorflow-cpu", "keras", "numpy"):
+        try:
+            requirements.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return requirements
 
 
 def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult) -> None:

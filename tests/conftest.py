@@ -58,10 +58,34 @@ def write_reviews(root: Path, reviews: dict[str, str]) -> Path:
 def private_cache(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """Points $RNN_TRACKING_CACHE at a fresh folder so no test reads or fills the user's cache."""
+    """Points $RNN_TRACKING_CACHE at a fresh folder so no test reads or fills the user's cache.
+
+    It also clears the variables through which a user's shell (or an `mlflow run` parent)
+    would steer the code, so every test starts from the documented defaults.
+    """
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv(CACHE_ENV_VAR, str(cache))
+    for name in (
+        "RNN_TRACKING_DATA",
+        "MLFLOW_RUN_ID",
+        "MLFLOW_EXPERIMENT_NAME",
+        "MLFLOW_EXPERIMENT_ID",
+    ):
+        monkeypatch.delenv(name, raising=False)
     return cache
+
+
+@pytest.fixture
+def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Points MLflow (in process and in subprocesses) at a fresh SQLite store; yields its URI."""
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    while mlflow.active_run():
+        mlflow.end_run()
 
 
 @pytest.fixture
@@ -97,3 +121,17 @@ def real_data_path() -> Path:
             "directory or .tar.gz to run this test"
         )
     return path
+
+
+@pytest.fixture
+def subprocess_env(tracking_uri: str) -> dict[str, str]:
+    """The environment for CLI subprocesses: this interpreter's bin/ first on PATH, so that
+    `rnn-tracking`, `mlflow` and the `python` that `mlflow run --env-manager local` starts are
+    the ones under test, and the test's tracking store."""
+    import sys
+
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["MLFLOW_TRACKING_URI"] = tracking_uri
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return env

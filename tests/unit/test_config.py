@@ -36,19 +36,31 @@ def test_config_is_frozen():
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"arch": "transformer"}, "arch: got 'transformer'; valid values are one of simplernn, lstm, gru"),
+        (
+            {"arch": "transformer"},
+            "arch: got 'transformer'; valid values are one of simplernn, lstm, gru",
+        ),
         ({"units": "0"}, "units: got 0; valid values are integers >= 1"),
         ({"layers": "-1"}, "layers: got -1; valid values are integers >= 1"),
         ({"epochs": "0"}, "epochs: got 0; valid values are integers >= 1"),
         ({"batch_size": "0"}, "batch_size: got 0; valid values are integers >= 1"),
         ({"dropout": "1.0"}, "dropout: got 1.0; valid values are numbers in [0, 1)"),
-        ({"recurrent_dropout": "-0.1"}, "recurrent_dropout: got -0.1; valid values are numbers in [0, 1)"),
+        (
+            {"recurrent_dropout": "-0.1"},
+            "recurrent_dropout: got -0.1; valid values are numbers in [0, 1)",
+        ),
         ({"learning_rate": "0"}, "learning_rate: got 0.0; valid values are finite numbers > 0"),
-        ({"learning_rate": "-1e-3"}, "learning_rate: got -0.001; valid values are finite numbers > 0"),
+        (
+            {"learning_rate": "-1e-3"},
+            "learning_rate: got -0.001; valid values are finite numbers > 0",
+        ),
         ({"units": "8.5"}, "units: got '8.5'; valid values are an integer"),
         ({"units": "eight"}, "units: got 'eight'; valid values are an integer"),
         ({"bidirectional": "maybe"}, "bidirectional: got 'maybe'; valid values are true or false"),
-        ({"optimizer": "adagrad"}, "optimizer: got 'adagrad'; valid values are one of rmsprop, adam, sgd"),
+        (
+            {"optimizer": "adagrad"},
+            "optimizer: got 'adagrad'; valid values are one of rmsprop, adam, sgd",
+        ),
         ({"unitz": "16"}, "unknown parameter 'unitz'; valid parameters are arch, units,"),
     ],
 )

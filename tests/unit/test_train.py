@@ -15,8 +15,16 @@ def make_toy_splits():
     x = np.array([[1, 4, 4], [1, 5, 5]], dtype="int32")
     y = np.array([1, 0], dtype="int32")
     return Splits(
-        x_train=x, y_train=y, x_val=x, y_val=y, x_test=x, y_test=y,
-        vocabulary=("good", "bad"), source="toy", name="toy", digest="0" * 64,
+        x_train=x,
+        y_train=y,
+        x_val=x,
+        y_val=y,
+        x_test=x,
+        y_test=y,
+        vocabulary=("good", "bad"),
+        source="toy",
+        name="toy",
+        digest="0" * 64,
     )
 
 
@@ -50,7 +58,7 @@ def test_test_metrics_come_from_restored_best_weights(tmp_path):
 def test_same_seed_gives_same_weights():
     first = compile_model(TOY).get_weights()
     second = compile_model(TOY).get_weights()
-    assert all(np.array_equal(a, b) for a, b in zip(first, second))
+    assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
 def test_extra_callbacks_see_epoch_seconds(tmp_path):

@@ -1,0 +1,110 @@
+"""End to end: `mlflow run . --env-manager local` and signals, as subprocesses."""
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+
+from rnn_tracking.config import FIELDS
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def runs_of(experiment_name):
+    experiment = mlflow.get_experiment_by_name(experiment_name)
+    return MlflowClient().search_runs([experiment.experiment_id]) if experiment else []
+
+
+def mlflow_run(env, *parameters, experiment="e2e"):
+    command = [
+        "mlflow",
+        "run",
+        str(ROOT),
+        "--env-manager",
+        "local",
+        "--experiment-name",
+        experiment,
+    ]
+    for parameter in parameters:
+        command += ["-P", parameter]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+
+
+def test_mlflow_run_trains_gru_and_logs_one_finished_run(real_data_path, subprocess_env):
+    finished = mlflow_run(
+        subprocess_env,
+        "arch=gru",
+        "epochs=2",
+        "units=4",
+        "max_reviews=300",
+        f"data={real_data_path}",
+        "learning_rate=1e-3",
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    [run] = runs_of("e2e")
+    assert run.info.status == "FINISHED"
+    assert run.info.run_name == "gru-1x4"
+    assert set(FIELDS) <= set(run.data.params)
+    # mlflow run logged the user's spelling first; ours was not logged again.
+    assert run.data.params["learning_rate"] == "1e-3"
+    assert run.data.metrics["epochs_run"] == 2
+    steps = [m.step for m in MlflowClient().get_metric_history(run.info.run_id, "val_accuracy")]
+    assert steps == [1, 2]
+    assert mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model") is not None
+
+
+def test_mlflow_run_with_unknown_parameter_fails_the_run(subprocess_env):
+    finished = mlflow_run(subprocess_env, "unitz=16", experiment="bad")
+    assert finished.returncode != 0
+    assert "rnn-tracking: error: unknown parameter 'unitz'; valid parameters are" in finished.stderr
+    [run] = runs_of("bad")
+    assert run.info.status == "FAILED"
+
+
+def test_sigterm_ends_the_run_killed_with_best_checkpoint(real_data_path, subprocess_env):
+    process = subprocess.Popen(
+        [
+            "rnn-tracking",
+            "train",
+            "--data",
+            str(real_data_path),
+            "--max_reviews",
+            "300",
+            "--units",
+            "4",
+            "--epochs",
+            "100",
+            "--patience",
+            "100",
+            "--verbose",
+            "0",
+            "--experiment-name",
+            "term",
+        ],
+        env=subprocess_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            runs = runs_of("term")
+            if runs and MlflowClient().get_metric_history(runs[0].info.run_id, "val_loss"):
+                break
+            time.sleep(1)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr[-2000:]
+    [run] = runs_of("term")
+    assert run.info.status == "KILLED"
+    checkpoints = MlflowClient().list_artifacts(run.info.run_id, "checkpoints")
+    assert [item.path for item in checkpoints] == ["checkpoints/best.keras"]
