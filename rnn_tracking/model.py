@@ -12,16 +12,25 @@ The model is built from the config alone, so the tutorial's four models are four
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 from keras import layers
 
-from rnn_tracking.config import TrainConfig
+from rnn_tracking.config import TrainConfig, format_value
 
 RECURRENT_LAYERS = {
     "simplernn": layers.SimpleRNN,
     "lstm": layers.LSTM,
     "gru": layers.GRU,
 }
+# Keras runs these on cuDNN when a GPU is visible and the layer keeps cuDNN's settings.
+CUDNN_ARCHITECTURES = ("lstm", "gru")
+# The value each setting must keep for cuDNN; any other value rules cuDNN out.
+CUDNN_SETTINGS = {"recurrent_dropout": 0.0, "unroll": False}
+# The output layer computes in float32 whatever the policy, so the probabilities and the
+# loss keep full precision under mixed precision (the Keras mixed-precision guide's advice).
+OUTPUT_DTYPE = "float32"
 
 
 def build_recurrent_layer(config: TrainConfig, index: int) -> keras.layers.Layer:
@@ -37,31 +46,85 @@ def build_recurrent_layer(config: TrainConfig, index: int) -> keras.layers.Layer
         dropout=config.dropout,
         recurrent_dropout=config.recurrent_dropout,
         return_sequences=not is_last,
+        unroll=config.unroll,
+        dtype=config.dtype_policy,
         name=f"{config.arch}_{index + 1}",
     )
     if config.bidirectional:
-        layer = layers.Bidirectional(layer, name=f"bidirectional_{index + 1}")
+        layer = layers.Bidirectional(
+            layer, dtype=config.dtype_policy, name=f"bidirectional_{index + 1}"
+        )
     return layer
 
 
 def build_model(config: TrainConfig) -> keras.Model:
     """Builds the uncompiled classifier for integer inputs of shape (batch, maxlen).
 
-    The output has shape (batch, 1): the probability that a review is positive.
+    The output has shape (batch, 1): the probability that a review is positive, in float32
+    under every dtype policy. Warns when a setting rules cuDNN out while a GPU is visible.
     """
+    warn_if_cudnn_ruled_out(config)
     inputs = keras.Input(shape=(config.maxlen,), dtype="int32", name="tokens")
-    hidden = layers.Embedding(config.num_words, config.embedding_dim, name="embedding")(inputs)
+    hidden = layers.Embedding(
+        config.num_words, config.embedding_dim, dtype=config.dtype_policy, name="embedding"
+    )(inputs)
     for index in range(config.layers):
         hidden = build_recurrent_layer(config, index)(hidden)
-    outputs = layers.Dense(1, activation="sigmoid", name="probability")(hidden)
+    outputs = layers.Dense(1, activation="sigmoid", dtype=OUTPUT_DTYPE, name="probability")(hidden)
     return keras.Model(inputs, outputs, name=f"{config.arch}_classifier")
 
 
 def build_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """Returns the configured optimizer at the configured learning rate."""
+    """Returns the configured optimizer at the configured learning rate.
+
+    Under `mixed_float16` it is wrapped in Keras's LossScaleOptimizer, so that small
+    gradients do not underflow in float16 (bfloat16 has float32's range and needs none).
+    """
     optimizers = {
         "rmsprop": keras.optimizers.RMSprop,
         "adam": keras.optimizers.Adam,
         "sgd": keras.optimizers.SGD,
     }
-    return optimizers[config.optimizer](learning_rate=config.learning_rate)
+    optimizer = optimizers[config.optimizer](learning_rate=config.learning_rate)
+    if config.dtype_policy == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    return optimizer
+
+
+def list_cudnn_blockers(config: TrainConfig) -> list[str]:
+    """Returns the names of the settings that keep Keras from using cuDNN, if any.
+
+    Keras runs LSTM and GRU layers on cuDNN only with recurrent_dropout=0 and unroll=false
+    (and the default activations, which this model keeps). SimpleRNN has no cuDNN kernel.
+    """
+    if config.arch not in CUDNN_ARCHITECTURES:
+        return []
+    return [name for name in CUDNN_SETTINGS if getattr(config, name) != CUDNN_SETTINGS[name]]
+
+
+def is_gpu_visible() -> bool:
+    """Returns True when TensorFlow sees a GPU, the condition for Keras's cuDNN kernels."""
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def warn_if_cudnn_ruled_out(config: TrainConfig, gpu_visible: bool | None = None) -> None:
+    """Warns, in one line, when a GPU is visible but a setting rules cuDNN out.
+
+    Without cuDNN every time step is its own kernel launch, several times slower per epoch
+    (bench/gpu_check.sh measures it). `gpu_visible` defaults to asking TensorFlow.
+    """
+    blockers = list_cudnn_blockers(config)
+    if not blockers:
+        return
+    if gpu_visible is None:
+        gpu_visible = is_gpu_visible()
+    if gpu_visible:
+        found = ", ".join(f"{name}={format_value(getattr(config, name))}" for name in blockers)
+        wanted = ", ".join(f"{name}={format_value(CUDNN_SETTINGS[name])}" for name in blockers)
+        warnings.warn(
+            f"{found} rules out cuDNN for {config.arch} on the visible GPU, so training runs "
+            f"several times slower; set {wanted} to use it.",
+            stacklevel=2,
+        )

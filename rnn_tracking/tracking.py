@@ -12,6 +12,7 @@ import dataclasses
 import json
 import os
 import tempfile
+import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from rnn_tracking.config import (
     resolve_data_source,
 )
 from rnn_tracking.data import Splits
+from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainResult, train_model
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
@@ -262,6 +264,8 @@ def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult
     with tempfile.TemporaryDirectory() as scratch:
         log_learning_curves(result.history, Path(scratch))
     log_keras_model(result.model, splits.x_test[:2])
+    # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
+    log_text_model(config, splits.vocabulary, result.model)
 
 
 def log_checkpoint(checkpoint_path: Path) -> None:
@@ -312,3 +316,259 @@ def track_training(
                 log_checkpoint(checkpoint_path)
         log_training_result(config, splits, result)
     return run_id, result
+
+
+# --- Seed repeats -------------------------------------------------------------------------
+
+SEED_REPEATS_TAG = "seed_repeats"
+SEED_REPEAT_OF_TAG = "seed_repeat_of"
+SEEDS_PARAM = "seeds"
+
+
+def track_seed_repeats(
+    runs: Sequence[tuple[TrainConfig, Splits]], *, verbose: int = 0
+) -> tuple[str, list[tuple[str, TrainResult]]]:
+    """Trains one config under several seeds: a parent run with one nested run per seed.
+
+    `runs` holds (config, splits) per seed; the configs differ only in `seed`. Each child
+    is exactly the run `train --seed s` would make, tagged `seed_repeat_of=<parent id>`.
+    The parent (tagged `seed_repeats=N`, param `seeds=N`, the first seed as `seed`) trains
+    nothing itself: it logs `<metric>_mean` and `<metric>_std` (ddof=1) of the children's
+    summary metrics. Returns the parent's id and each child's (run id, result).
+    """
+    base = runs[0][0]
+    tags = {SEED_REPEATS_TAG: str(len(runs))}
+    name = f"{describe_run(base)}-{len(runs)}seeds"
+    with start_tracked_run(base, run_name=name, tags=tags) as parent:
+        parent_id = parent.info.run_id
+        logged = MlflowClient().get_run(parent_id).data.params.get(SEEDS_PARAM)
+        if logged is None:
+            mlflow.log_param(SEEDS_PARAM, len(runs))
+        results = []
+        for config, splits in runs:
+            keras.backend.clear_session()
+            results.append(
+                track_training(
+                    config,
+                    splits,
+                    run_name=f"{describe_run(config)}-seed{config.seed}",
+                    nested=True,
+                    tags={SEED_REPEAT_OF_TAG: parent_id},
+                    verbose=verbose,
+                )
+            )
+        mlflow.log_metrics(summarize_repeats([result for _, result in results]))
+    return parent_id, results
+
+
+def summarize_repeats(results: Sequence[TrainResult]) -> dict[str, float]:
+    """Returns the mean and sample std (ddof=1) of each summary metric over the repeats."""
+    summary = {}
+    for name in results[0].summary_metrics():
+        values = np.array([result.summary_metrics()[name] for result in results], dtype=float)
+        summary[f"{name}_mean"] = float(values.mean())
+        summary[f"{name}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+    return summary
+
+
+# Studies: the parent run of a sweep.
+# A study is one parent run; each trial is a nested run made by `track_training`. These
+# helpers keep the sweep's MLflow calls here, so `sweep.py` never imports mlflow.
+
+
+def open_tracking_store(attempts: int = 5) -> None:
+    """Makes sure the tracking store answers, for workers that start together on a new one.
+
+    MLflow creates a new SQLite database's tables on first use; a second process that starts
+    meanwhile fails with "table ... already exists". A moment later the tables are there, so
+    the first query is retried a few times.
+    """
+    for attempt in range(attempts):
+        try:
+            MlflowClient().search_experiments(max_results=1)
+            return
+        except Exception:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(1.0 + attempt)
+
+
+def take_launcher_run_id() -> str | None:
+    """Returns the run `mlflow run` made for this process (or None) and forgets it.
+
+    MLflow resumes $MLFLOW_RUN_ID on the next `start_run()` of the process. A sweep decides
+    itself what that run becomes (the study's parent, or nothing when the study already has
+    a parent), so the variable must not make the first trial's run resume it.
+    """
+    return os.environ.pop("MLFLOW_RUN_ID", None) or None
+
+
+def tracking_store_directory() -> Path:
+    """Returns the folder of the SQLite tracking database in use, else the working folder."""
+    from sqlalchemy.engine import make_url
+
+    uri = mlflow.get_tracking_uri()
+    if uri.startswith("sqlite:"):
+        database = make_url(uri).database
+        if database and database != ":memory:":
+            return Path(database).resolve().parent
+    return Path.cwd()
+
+
+def start_study_parent(
+    study_name: str, tags: dict[str, str], launcher_run_id: str | None = None
+) -> str:
+    """Starts the candidate parent run of a new study and makes it active; returns its id.
+
+    Inside `mlflow run`, the run it made becomes the candidate, renamed after the study.
+    """
+    run = mlflow.start_run(run_id=launcher_run_id, run_name=study_name, tags=tags)
+    return run.info.run_id
+
+
+def discard_run(run_id: str, superseded_by: str) -> None:
+    """Ends and deletes a candidate parent run that lost the race to create the study.
+
+    Deleted runs stay in the store (`mlflow gc` removes them) but leave the UI, so a study
+    shows one parent. Only runs the sweep made itself are deleted: `mlflow run` fails when
+    the run it made is gone by the end (see `keep_as_session`).
+    """
+    client = MlflowClient()
+    client.set_tag(run_id, "superseded_by", superseded_by)
+    active = mlflow.active_run()
+    if active is not None and active.info.run_id == run_id:
+        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+    else:
+        client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED))
+    client.delete_run(run_id)
+
+
+def keep_as_session(run_id: str, parent_run_id: str, study_name: str) -> None:
+    """Nests the run that `mlflow run` made for a worker under the study's existing parent.
+
+    A worker that joins or continues a study cannot make `mlflow run`'s run the study's
+    parent (the study has one), and must not delete it (`mlflow run` ends it after the
+    worker exits), so the run stays as a record of that session: its params are the
+    `-P` values, its tag `sweep_session` says what it is, and it holds no trial.
+    """
+    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
+
+    set_run_tags(
+        run_id,
+        {
+            MLFLOW_PARENT_RUN_ID: parent_run_id,
+            MLFLOW_RUN_NAME: f"{study_name}-session",
+            "sweep_session": "true",
+            "optuna_study": study_name,
+        },
+    )
+    active = mlflow.active_run()
+    if active is not None and active.info.run_id == run_id:
+        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+
+
+def resume_study_parent(run_id: str) -> None:
+    """Makes a study's existing parent run the active run, so that trial runs nest under it.
+
+    Trial runs go to the parent's experiment whatever experiment is selected, since a child
+    must live beside its parent. Raises ValueError when this tracking store lacks the run.
+    """
+    active = mlflow.active_run()
+    if active is not None and active.info.run_id == run_id:
+        return
+    from mlflow.exceptions import MlflowException
+
+    try:
+        run = MlflowClient().get_run(run_id)
+    except MlflowException:
+        run = None
+    if run is None or run.info.lifecycle_stage == "deleted":
+        raise ValueError(
+            f"storage: the study's parent run {run_id} is not in the tracking store "
+            f"{mlflow.get_tracking_uri()}; valid values are the storage and tracking store "
+            "(MLFLOW_TRACKING_URI) used together when the study began, or a new study_name."
+        )
+    mlflow.set_experiment(experiment_id=run.info.experiment_id)
+    mlflow.start_run(run_id=run_id)
+
+
+def end_study_parent(status: str) -> None:
+    """Ends the active parent run with `status` (FINISHED, KILLED, FAILED or RUNNING).
+
+    RUNNING pops the run from this process but leaves it running for other workers.
+    """
+    mlflow.end_run(status)
+
+
+def active_run_id() -> str | None:
+    """Returns the id of the innermost active run (a trial's run, during its training)."""
+    run = mlflow.active_run()
+    return run.info.run_id if run is not None else None
+
+
+def find_child_run(parent_run_id: str, tag: str, value: str) -> str | None:
+    """Returns the id of a child of `parent_run_id` whose tag `tag` equals `value`, if any."""
+    client = MlflowClient()
+    experiment_id = client.get_run(parent_run_id).info.experiment_id
+    runs = client.search_runs(
+        [experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}' and tags.{tag} = '{value}'",
+        max_results=1,
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def set_run_tags(run_id: str, tags: dict[str, str]) -> None:
+    """Sets tags on any run, finished or not (e.g. a trial's state after its run ended)."""
+    from mlflow.entities import RunTag
+
+    MlflowClient().log_batch(run_id, tags=[RunTag(key, str(value)) for key, value in tags.items()])
+
+
+def fail_orphaned_run(run_id: str, error: str) -> bool:
+    """Ends a run FAILED with an `error` tag if it is still RUNNING; says whether it was.
+
+    Used for the run of a trial whose worker died: nothing else would ever end it.
+    """
+    client = MlflowClient()
+    if client.get_run(run_id).info.status != RunStatus.to_string(RunStatus.RUNNING):
+        return False
+    client.set_tag(run_id, "error", error)
+    client.set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+    return True
+
+
+def log_study_metrics(parent_run_id: str, metrics: dict[str, float], step: int) -> None:
+    """Logs the study's counts and best value, with step = trials done, on its parent run."""
+    mlflow.log_metrics(metrics, step=step, run_id=parent_run_id)
+
+
+def log_study_table(parent_run_id: str, csv_text: str) -> None:
+    """Logs (or replaces) the study's trials table as `trials.csv` on its parent run."""
+    MlflowClient().log_text(parent_run_id, csv_text, "trials.csv")
+
+
+def log_study_artifacts(parent_run_id: str, space_path: Path, figures: dict[str, Any]) -> None:
+    """Logs the space file and each matplotlib figure as `plots/<name>.png` on the parent."""
+    client = MlflowClient()
+    client.log_artifact(parent_run_id, str(space_path))
+    for name, figure in figures.items():
+        client.log_figure(parent_run_id, figure, f"plots/{name}.png")
+
+
+def log_best_params(parent_run_id: str, params: dict[str, str]) -> bool:
+    """Logs the best trial's values as params; returns False if older values are in the way.
+
+    MLflow params never change, so a study that finds a new best after its params were
+    logged (a later, longer session) keeps the first ones; the caller says so.
+    """
+    from mlflow.entities import Param
+
+    client = MlflowClient()
+    existing = client.get_run(parent_run_id).data.params
+    if any(existing.get(name, value) != value for name, value in params.items()):
+        return False
+    missing = [Param(name, value) for name, value in params.items() if name not in existing]
+    if missing:
+        client.log_batch(parent_run_id, params=missing)
+    return True

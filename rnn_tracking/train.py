@@ -21,6 +21,8 @@ from rnn_tracking.model import build_model, build_optimizer
 
 # Model selection follows the tutorial: EarlyStopping and ModelCheckpoint both watch val_loss.
 SELECTION_METRIC = "val_loss"
+LOSS = "binary_crossentropy"
+METRICS = ["accuracy"]
 
 
 @dataclass(frozen=True)
@@ -74,15 +76,31 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def compile_model(config: TrainConfig) -> keras.Model:
-    """Seeds everything from the config, then builds and compiles the classifier."""
+    """Seeds everything from the config, then builds and compiles the classifier for training.
+
+    `jit_compile` and `steps_per_execution` change how fast Keras runs the steps, not what
+    they compute (docs/speed.md; tests/unit/test_speed_equivalence.py).
+    """
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     model.compile(
         optimizer=build_optimizer(config),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
+        loss=LOSS,
+        metrics=METRICS,
+        jit_compile=config.jit_compile,
+        steps_per_execution=config.steps_per_execution,
     )
     return model
+
+
+def compile_for_inference(model: keras.Model) -> None:
+    """Recompiles a trained model without XLA, keeping its optimizer, weights and metrics.
+
+    XLA compiles once per batch shape, which pays off over the thousands of same-shaped
+    training steps but costs a fraction of a second for every new batch size a served or
+    reloaded model meets. The saved model records this compile, so it predicts without XLA.
+    """
+    model.compile(optimizer=model.optimizer, loss=LOSS, metrics=METRICS, jit_compile=False)
 
 
 def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.callbacks.Callback]:
@@ -137,6 +155,7 @@ def train_model(
     if not history.get(SELECTION_METRIC):
         raise RuntimeError("training ran no complete epoch")
     best = select_best_epoch(history)
+    compile_for_inference(model)
     # EarlyStopping has restored the best weights, so this is the one look at the test split.
     test_loss, test_accuracy = model.evaluate(
         splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0

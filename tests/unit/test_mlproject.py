@@ -1,12 +1,19 @@
 """MLproject's declared parameters match the config: one name and one default per knob."""
 
+import shlex
 from pathlib import Path
 
+import pytest
 import yaml
 
+from rnn_tracking.baseline import DATA_FIELDS
+from rnn_tracking.cli import build_parser
 from rnn_tracking.config import FIELDS, TrainConfig, parse_value
 
 ROOT = Path(__file__).resolve().parents[2]
+# Options of a run that are not config fields, with their defaults: `seeds` says how many
+# models to train (one per seed), not what one model computes.
+RUN_OPTIONS = {"seeds": "1"}
 
 
 def load_entry_point(name):
@@ -16,17 +23,42 @@ def load_entry_point(name):
 
 def test_main_entry_point_declares_every_config_field_with_its_default():
     parameters = load_entry_point("main")["parameters"]
-    assert set(parameters) == set(FIELDS)
+    # Exactly the config fields, plus the documented run options (how many models to
+    # train, not what one model computes).
+    assert set(parameters) == set(FIELDS) | set(RUN_OPTIONS)
     defaults = TrainConfig()
     for name, spec in parameters.items():
-        assert parse_value(name, spec["default"]) == getattr(defaults, name), name
+        if name in RUN_OPTIONS:
+            assert str(spec["default"]) == RUN_OPTIONS[name], name
+        else:
+            assert parse_value(name, spec["default"]) == getattr(defaults, name), name
 
 
 def test_main_entry_point_passes_each_parameter_to_its_flag():
     command = load_entry_point("main")["command"]
     assert command.startswith("python -m rnn_tracking train")
-    for name in FIELDS:
+    for name in [*FIELDS, *RUN_OPTIONS]:
         assert f"--{name} {{{name}}}" in command, name
+
+
+def test_baseline_entry_point_declares_its_data_fields_with_the_config_defaults():
+    parameters = load_entry_point("baseline")["parameters"]
+    assert set(parameters) == set(DATA_FIELDS) | {"budgets"}
+    defaults = TrainConfig()
+    for name in DATA_FIELDS:
+        assert parse_value(name, parameters[name]["default"]) == getattr(defaults, name), name
+
+
+@pytest.mark.parametrize("entry_point", ["main", "report", "baseline"])
+def test_entry_point_command_with_its_defaults_is_accepted_by_the_cli(entry_point):
+    spec = load_entry_point(entry_point)
+    values = {name: shlex.quote(str(p["default"])) for name, p in spec["parameters"].items()}
+    argv = shlex.split(spec["command"].format(**values))
+    assert argv[:3] == ["python", "-m", "rnn_tracking"]
+    args = build_parser().parse_args(argv[3:])
+    for name in spec["parameters"]:
+        assert any(f"{{{name}}}" in part for part in spec["command"].split()), name
+    assert args.command == entry_point.replace("main", "train")
 
 
 def test_mlproject_uses_the_conda_environment_file():

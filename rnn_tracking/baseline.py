@@ -1,0 +1,273 @@
+"""A linear baseline: TF-IDF features and logistic regression, on the neural runs' split.
+
+It answers "do the recurrent models beat the simplest strong model?" on exactly the same
+train/validation/test rows as `load_splits(config)`, under the same protocol: fit on train,
+choose the regularization strength C on validation, evaluate the chosen model once on test.
+It runs at two budgets:
+
+- `neural`: the same encoded information a recurrent model gets. Each review is its row of
+  `load_splits(config).x_train` (etc.): the start mark, then the last `maxlen - 1` tokens
+  with every word outside the `num_words` vocabulary as the out-of-vocabulary index 2;
+  padding is dropped. The token indices are the "words" of the TF-IDF.
+- `full`: the whole raw review (`load_text_splits`), tokenized by `data.tokenize` like the
+  neural vocabulary, with no vocabulary cut or length limit.
+
+Both use word unigrams and bigrams (a recurrent model sees word order, so bigrams are fair),
+terms in at least 2 training reviews, sublinear term frequencies, and liblinear's logistic
+regression over C in C_GRID. Each budget is one MLflow run with `arch=tfidf_logreg`, param
+`budget`, and the metric names of the neural runs, so it sits in every comparison table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_tracking.config import TrainConfig, config_to_params, resolve_data_source
+
+# Index 0 of an encoded row is padding (data.PAD_INDEX). data.py (pandas, scikit-learn) is
+# imported only when a baseline runs, so the CLI's parser stays fast to build.
+PAD_INDEX = 0
+
+BASELINE_ARCH = "tfidf_logreg"
+BUDGETS = ("neural", "full")
+C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+NGRAM_RANGE = (1, 2)
+MIN_DF = 2
+MAX_ITER = 1000
+SOLVER = "liblinear"
+# The config fields that decide the data a baseline reads; `num_words` and `maxlen` only
+# matter at the neural budget.
+DATA_FIELDS = (
+    "data",
+    "num_words",
+    "maxlen",
+    "val_split",
+    "test_split",
+    "text_column",
+    "label_column",
+    "split_column",
+    "max_reviews",
+    "seed",
+)
+NEURAL_ONLY_FIELDS = ("num_words", "maxlen")
+
+
+@dataclass(frozen=True, eq=False)
+class BaselineData:
+    """The documents of one budget, split as the neural runs split them.
+
+    Each document is a string the vectorizer tokenizes: space-separated token indices at
+    the `neural` budget, the raw review at the `full` budget. `y_*` are int32 0/1.
+    """
+
+    budget: str
+    train: list[str]
+    y_train: np.ndarray
+    val: list[str]
+    y_val: np.ndarray
+    test: list[str]
+    y_test: np.ndarray
+    source: str
+    digest: str
+
+
+@dataclass(frozen=True)
+class BaselineResult:
+    """What one baseline fit produced; metrics are measured with the chosen C.
+
+    `val_accuracy_by_c` maps each C tried to its validation accuracy. `train_seconds`
+    covers the vectorizer fit and every C's fit and validation, as a neural run's covers
+    its epochs; `param_count` is the number of weights plus the intercept.
+    """
+
+    budget: str
+    best_c: float
+    val_accuracy_by_c: dict[float, float]
+    best_val_accuracy: float
+    best_val_loss: float
+    test_accuracy: float
+    test_loss: float
+    train_seconds: float
+    param_count: int
+    feature_count: int
+
+    def summary_metrics(self) -> dict[str, float]:
+        """Returns the metrics under the names the neural runs and the report use."""
+        return {
+            "best_val_accuracy": self.best_val_accuracy,
+            "best_val_loss": self.best_val_loss,
+            "test_accuracy": self.test_accuracy,
+            "test_loss": self.test_loss,
+            "train_seconds": self.train_seconds,
+            "param_count": self.param_count,
+        }
+
+
+def parse_budgets(text: str) -> tuple[str, ...]:
+    """Reads a comma-separated list of budgets; raises ValueError naming the valid ones."""
+    budgets = tuple(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
+    bad = [budget for budget in budgets if budget not in BUDGETS]
+    if bad or not budgets:
+        raise ValueError(
+            f"budgets: got {(bad or [text])[0]!r}; valid values are {', '.join(BUDGETS)} or "
+            "both, comma-separated."
+        )
+    return budgets
+
+
+def encoded_documents(x: np.ndarray) -> list[str]:
+    """Turns encoded rows (n, maxlen) into strings of their token indices, padding dropped."""
+    return [" ".join(map(str, row[row != PAD_INDEX].tolist())) for row in x]
+
+
+def load_baseline_data(config: TrainConfig, budget: str) -> BaselineData:
+    """Reads the documents of one budget from the source the config names."""
+    from rnn_tracking.data import load_splits, load_text_splits
+
+    if budget == "neural":
+        splits = load_splits(config)
+        return BaselineData(
+            budget=budget,
+            train=encoded_documents(splits.x_train),
+            y_train=splits.y_train,
+            val=encoded_documents(splits.x_val),
+            y_val=splits.y_val,
+            test=encoded_documents(splits.x_test),
+            y_test=splits.y_test,
+            source=splits.source,
+            digest=splits.digest,
+        )
+    texts = load_text_splits(config)
+    return BaselineData(
+        budget=budget,
+        train=texts.train_texts,
+        y_train=texts.y_train,
+        val=texts.val_texts,
+        y_val=texts.y_val,
+        test=texts.test_texts,
+        y_test=texts.y_test,
+        source=texts.source,
+        digest=texts.digest,
+    )
+
+
+def make_vectorizer(budget: str):
+    """Returns the TF-IDF vectorizer of a budget (see the module docstring)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from rnn_tracking.data import tokenize
+
+    return TfidfVectorizer(
+        tokenizer=str.split if budget == "neural" else tokenize,
+        token_pattern=None,
+        lowercase=False,
+        ngram_range=NGRAM_RANGE,
+        min_df=MIN_DF,
+        sublinear_tf=True,
+        dtype=np.float32,
+    )
+
+
+def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID) -> BaselineResult:
+    """Fits on train, picks C by validation accuracy (ties: the smaller C), tests once."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import accuracy_score, log_loss
+
+    started = time.perf_counter()
+    vectorizer = make_vectorizer(data.budget)
+    try:
+        x_train = vectorizer.fit_transform(data.train)
+    except ValueError as error:
+        raise ValueError(
+            f"max_reviews: the {len(data.train)} training reviews leave no term in "
+            f"{MIN_DF} reviews or more ({error}); valid values are 0 (all) or a larger integer."
+        ) from None
+    x_val = vectorizer.transform(data.val)
+    best = None
+    accuracies: dict[float, float] = {}
+    for c in c_grid:
+        model = LogisticRegression(C=c, solver=SOLVER, max_iter=MAX_ITER, random_state=seed)
+        model.fit(x_train, data.y_train)
+        accuracies[c] = float(accuracy_score(data.y_val, model.predict(x_val)))
+        if best is None or accuracies[c] > accuracies[best[0]]:
+            best = (c, model)
+    train_seconds = time.perf_counter() - started
+    best_c, model = best
+    # The chosen model's one look at the test split.
+    x_test = vectorizer.transform(data.test)
+    return BaselineResult(
+        budget=data.budget,
+        best_c=best_c,
+        val_accuracy_by_c=accuracies,
+        best_val_accuracy=accuracies[best_c],
+        best_val_loss=float(log_loss(data.y_val, model.predict_proba(x_val), labels=[0, 1])),
+        test_accuracy=float(accuracy_score(data.y_test, model.predict(x_test))),
+        test_loss=float(log_loss(data.y_test, model.predict_proba(x_test), labels=[0, 1])),
+        train_seconds=train_seconds,
+        param_count=int(model.coef_.size + model.intercept_.size),
+        feature_count=int(x_train.shape[1]),
+    )
+
+
+def baseline_params(config: TrainConfig, result: BaselineResult) -> dict[str, str]:
+    """Returns a baseline run's params: its data fields, budget and the model's settings."""
+    fields = [
+        name for name in DATA_FIELDS if result.budget == "neural" or name not in NEURAL_ONLY_FIELDS
+    ]
+    config_params = config_to_params(config)
+    return {
+        "arch": BASELINE_ARCH,
+        **{name: config_params[name] for name in fields},
+        "budget": result.budget,
+        "C": f"{result.best_c:g}",
+        "c_grid": ",".join(f"{c:g}" for c in result.val_accuracy_by_c),
+        "ngram_range": ",".join(map(str, NGRAM_RANGE)),
+        "min_df": str(MIN_DF),
+        "sublinear_tf": "true",
+        "solver": SOLVER,
+    }
+
+
+def track_baseline(config: TrainConfig, data: BaselineData, result: BaselineResult) -> str:
+    """Logs one finished baseline fit as an MLflow run and returns the run's id.
+
+    The fit happens before the run opens, so a run holds a whole result or nothing. Inside
+    `mlflow run` the first call fills the run `mlflow run` made; later calls open new runs
+    in the same experiment.
+    """
+    import mlflow
+
+    from rnn_tracking.tracking import log_params_once
+
+    tags = {
+        "arch": BASELINE_ARCH,
+        "data_source": resolve_data_source(config),
+        "data_digest": data.digest,
+    }
+    with mlflow.start_run(run_name=f"{BASELINE_ARCH}-{result.budget}", tags=tags) as run:
+        log_params_once(run.info.run_id, baseline_params(config, result))
+        mlflow.log_metrics(result.summary_metrics() | {"feature_count": result.feature_count})
+        mlflow.log_dict(
+            {
+                "C": list(result.val_accuracy_by_c),
+                "val_accuracy": list(result.val_accuracy_by_c.values()),
+                "chosen_C": result.best_c,
+            },
+            "c_search.json",
+        )
+        return run.info.run_id
+
+
+def run_baselines(
+    config: TrainConfig, budgets: Sequence[str]
+) -> list[tuple[BaselineData, BaselineResult]]:
+    """Reads and fits every budget (nothing is logged), so bad input fails before any run."""
+    fitted = []
+    for budget in budgets:
+        data = load_baseline_data(config, budget)
+        fitted.append((data, fit_baseline(data, seed=config.seed)))
+    return fitted

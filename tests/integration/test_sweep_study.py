@@ -1,0 +1,313 @@
+"""Studies on a few hundred real reviews: MLflow structure, pruning, failure, resume, workers."""
+
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import mlflow
+import optuna
+import pytest
+from mlflow.tracking import MlflowClient
+
+from rnn_tracking import sweep
+from rnn_tracking.config import FIELDS, TrainConfig
+from rnn_tracking.data import load_splits
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+MAX_REVIEWS = 100
+TrialState = optuna.trial.TrialState
+
+# Small and fast: 80 training reviews, 2 epochs, at most 8 GRU units.
+SPACE = f"""\
+study_name: it
+sampler: {{name: tpe, seed: 1, n_startup_trials: 2}}
+pruner: none
+fixed: {{arch: gru, epochs: 2, max_reviews: {MAX_REVIEWS}, batch_size: 32, embedding_dim: 8}}
+params:
+  units: {{type: int, low: 2, high: 8}}
+  learning_rate: {{type: float, low: 1.0e-3, high: 3.0e-2, log: true}}
+"""
+
+_ENCODED: dict[str, Path] = {}
+
+
+@pytest.fixture
+def reviews(real_data_path, private_cache, tmp_path_factory):
+    """Returns the real reviews' path, with their small encoding already in this test's cache.
+
+    The first test encodes them (reading the whole tar takes seconds); the others copy that
+    encoding into their own private cache.
+    """
+    if "stash" not in _ENCODED:
+        load_splits(TrainConfig(data=str(real_data_path), max_reviews=MAX_REVIEWS))
+        stash = tmp_path_factory.mktemp("encoded")
+        for path in private_cache.iterdir():
+            shutil.copy(path, stash)
+        _ENCODED["stash"] = stash
+    for path in _ENCODED["stash"].iterdir():
+        shutil.copy(path, private_cache)
+    return real_data_path
+
+
+def write_space(tmp_path, text=SPACE, name="it.yaml"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def journal(path):
+    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
+
+
+def study_runs(experiment_name="Default"):
+    """Returns (parents, trial runs) of the experiment; checks no other run is there."""
+    experiment = mlflow.get_experiment_by_name(experiment_name)
+    runs = MlflowClient().search_runs([experiment.experiment_id])
+    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
+    children = [run for run in runs if "trial_number" in run.data.tags]
+    sessions = [run for run in runs if run.data.tags.get("sweep_session") == "true"]
+    assert len(parents) + len(children) + len(sessions) == len(runs)
+    return parents, children
+
+
+def check_two_way_links(study, children, parent_id):
+    """Each trial holds its run's id; each run holds its trial's number; one run per trial."""
+    by_number = {int(run.data.tags["trial_number"]): run for run in children}
+    assert len(by_number) == len(children), "two runs for one trial"
+    assert sorted(by_number) == [trial.number for trial in study.trials]
+    for trial in study.trials:
+        run = by_number[trial.number]
+        assert trial.user_attrs["mlflow_run_id"] == run.info.run_id
+        assert run.data.tags["mlflow.parentRunId"] == parent_id
+    return by_number
+
+
+def sweep_command(space, *options):
+    return ["rnn-tracking", "sweep", "--space", str(space), *options]
+
+
+def test_mlflow_run_makes_one_parent_with_linked_trial_runs_and_resumes_it(
+    reviews, tmp_path, subprocess_env
+):
+    space = write_space(tmp_path)
+
+    def mlflow_run(n_trials):
+        command = ["mlflow", "run", str(ROOT), "-e", "sweep", "--env-manager", "local"]
+        for parameter in (f"space={space}", f"n_trials={n_trials}", f"data={reviews}"):
+            command += ["-P", parameter]
+        finished = subprocess.run(
+            command, capture_output=True, text=True, env=subprocess_env, cwd=ROOT, timeout=600
+        )
+        assert finished.returncode == 0, finished.stderr[-3000:]
+        return finished
+
+    first = mlflow_run(1)
+    assert "[1/1] trial 0 complete" in first.stdout
+    [parent], _ = study_runs()
+    second = mlflow_run(2)
+    assert "1 of 2 trials done" in second.stdout and "[2/2] trial 1 complete" in second.stdout
+
+    # The study kept its first parent; the second launcher's run is a session under it.
+    [still_parent], children = study_runs()
+    assert still_parent.info.run_id == parent.info.run_id
+    client = MlflowClient()
+    [session] = client.search_runs(
+        [parent.info.experiment_id], filter_string="tags.sweep_session = 'true'"
+    )
+    assert session.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    assert session.info.status == "FINISHED" and session.data.params["n_trials"] == "2"
+
+    study = optuna.load_study(study_name="it", storage=journal(tmp_path / "optuna.journal"))
+    assert [trial.state for trial in study.trials] == [TrialState.COMPLETE] * 2
+    by_number = check_two_way_links(study, children, parent.info.run_id)
+
+    # The parent: tags, best_ params, counts and artifacts.
+    tags, params, metrics = (
+        still_parent.data.tags,
+        still_parent.data.params,
+        still_parent.data.metrics,
+    )
+    assert still_parent.info.status == "FINISHED" and still_parent.info.run_name == "it"
+    assert tags["optuna_study"] == "it"
+    assert tags["optuna_storage"] == str(tmp_path / "optuna.journal")
+    assert tags["optuna_sampler"].startswith("TPESampler(seed=1")
+    assert tags["optuna_pruner"] == "NopPruner()"
+    best = study.best_trial
+    assert params["best_units"] == str(best.params["units"])
+    assert float(params["best_learning_rate"]) == best.params["learning_rate"]
+    assert metrics["best_value"] == pytest.approx(best.value)
+    counts = (metrics["complete_trials"], metrics["pruned_trials"], metrics["failed_trials"])
+    assert counts == (2, 0, 0)
+    artifacts = {item.path for item in client.list_artifacts(parent.info.run_id)}
+    assert {"it.yaml", "trials.csv", "plots"} <= artifacts
+    plots = {item.path for item in client.list_artifacts(parent.info.run_id, "plots")}
+    assert {"plots/optimization_history.png", "plots/intermediate_values.png"} <= plots
+    table = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/trials.csv").splitlines()
+    assert table[0].startswith("number,state,units,learning_rate,value,duration_s,run_id")
+    assert table[2].startswith("1,complete,")
+
+    # Each trial logs what a training run logs, plus its number and state.
+    run = by_number[best.number]
+    assert run.info.status == "FINISHED" and run.data.tags["trial_state"] == "complete"
+    assert set(FIELDS) <= set(run.data.params) and run.data.params["arch"] == "gru"
+    assert run.data.metrics["best_val_accuracy"] == pytest.approx(best.value)
+    history = client.get_metric_history(run.info.run_id, "val_accuracy")
+    assert [metric.step for metric in history] == [1, 2]
+    assert [metric.value for metric in history] == pytest.approx(
+        [best.intermediate_values[1], best.intermediate_values[2]]
+    )
+    run_artifacts = {item.path for item in client.list_artifacts(run.info.run_id)}
+    assert {"checkpoints", "config.json", "learning_curves.png"} <= run_artifacts
+    models = client.search_logged_models(
+        [run.info.experiment_id], filter_string=f"source_run_id = '{run.info.run_id}'"
+    )
+    assert "model" in [model.name for model in models]
+
+
+def run_in_process(space_path, data, **options):
+    return sweep.run_sweep(
+        sweep.load_space(space_path, data=str(data)), echo=lambda line: None, **options
+    )
+
+
+def test_pruned_trial_ends_killed_with_the_epoch_it_was_pruned_at(reviews, tmp_path, tracking_uri):
+    # The threshold pruner stops any trial below an accuracy no model reaches.
+    text = SPACE.replace("pruner: none", "pruner: {name: threshold, lower: 1.01}")
+    outcome = run_in_process(write_space(tmp_path, text), reviews, n_trials=1)
+    assert outcome.tally.pruned == 1 and outcome.best_trial is None
+    [parent], [child] = study_runs()
+    [trial] = optuna.load_study(
+        study_name="it", storage=journal(tmp_path / "optuna.journal")
+    ).trials
+    assert trial.state == TrialState.PRUNED and list(trial.intermediate_values) == [1]
+    assert child.info.status == "KILLED"
+    assert child.data.tags["trial_state"] == "pruned"
+    assert child.data.tags["pruned_at_epoch"] == "1"
+    assert child.data.tags["error"].startswith("TrialPruned: pruned at epoch 1")
+    assert trial.user_attrs["mlflow_run_id"] == child.info.run_id
+    assert parent.data.metrics["pruned_trials"] == 1 and parent.info.status == "FINISHED"
+    assert not any(key.startswith("best_") for key in parent.data.params)
+
+
+def test_failed_trial_ends_failed_with_its_error_and_counts_toward_the_total(
+    reviews, tmp_path, tracking_uri
+):
+    # A data source tuned among choices: this one does not exist, so the trial fails.
+    text = SPACE.replace(
+        "  units: {type: int, low: 2, high: 8}",
+        f"  units: {{type: int, low: 2, high: 8}}\n  data: {{type: categorical, choices: [{tmp_path}/gone.csv]}}",
+    )
+    outcome = sweep.run_sweep(sweep.load_space(write_space(tmp_path, text)), n_trials=1, echo=print)
+    assert outcome.tally.failed == 1 and outcome.tally.done == 1
+    [parent], [child] = study_runs()
+    assert child.info.status == "FAILED"
+    assert child.data.tags["trial_state"] == "failed"
+    assert "gone.csv" in child.data.tags["error"]
+    [trial] = optuna.load_study(
+        study_name="it", storage=journal(tmp_path / "optuna.journal")
+    ).trials
+    assert trial.state == TrialState.FAIL and trial.user_attrs["mlflow_run_id"] == child.info.run_id
+    assert parent.data.metrics["failed_trials"] == 1
+
+
+def wait_for(condition, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_worker_killed_mid_trial_is_resumed_without_duplicates_or_running_trials(
+    reviews, tmp_path, subprocess_env
+):
+    # Longer trials (4 epochs) so that the kill lands mid-trial.
+    text = SPACE.replace("epochs: 2,", "epochs: 4, patience: 4,")
+    space = write_space(tmp_path, text)
+    command = sweep_command(
+        space, "--n_trials", "2", "--data", str(reviews), "--heartbeat_interval", "1"
+    )
+    storage = journal(tmp_path / "optuna.journal")
+
+    def second_trial_training():
+        try:
+            trials = optuna.load_study(study_name="it", storage=storage).trials
+        except KeyError:
+            return None
+        return any(
+            trial.number >= 1
+            and trial.state == TrialState.RUNNING
+            and "mlflow_run_id" in trial.user_attrs
+            for trial in trials
+        )
+
+    worker = subprocess.Popen(
+        command, env=subprocess_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        wait_for(second_trial_training, 300, "the second trial to start training")
+    finally:
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+    assert worker.returncode == -signal.SIGKILL
+
+    restarted = subprocess.run(
+        command, env=subprocess_env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert restarted.returncode == 0, restarted.stderr[-3000:]
+    assert "its worker stopped (no heartbeat" in restarted.stdout
+
+    study = optuna.load_study(study_name="it", storage=storage)
+    states = [trial.state for trial in study.trials]
+    assert TrialState.RUNNING not in states and TrialState.WAITING not in states
+    tally = sweep.tally_trials(study.trials)
+    assert (tally.done, tally.complete, tally.failed, tally.retried) == (2, 2, 1, 1)
+    [stale] = [trial for trial in study.trials if trial.state == TrialState.FAIL]
+    [retry] = [
+        trial for trial in study.trials if trial.system_attrs.get("failed_trial") == stale.number
+    ]
+    assert retry.params == stale.params and retry.state == TrialState.COMPLETE
+
+    [parent], children = study_runs()
+    assert parent.info.status == "FINISHED"
+    by_number = check_two_way_links(study, children, parent.info.run_id)
+    assert by_number[stale.number].info.status == "FAILED"
+    assert by_number[stale.number].data.tags["error"].startswith("WorkerLost: no heartbeat")
+    assert by_number[retry.number].data.tags["retry_of_trial"] == str(stale.number)
+    assert [run.info.status for run in children].count("RUNNING") == 0
+
+
+def test_two_local_workers_share_the_default_storage(reviews, tmp_path, subprocess_env):
+    space = write_space(tmp_path)
+    command = sweep_command(space, "--n_trials", "3", "--data", str(reviews))
+    workers = [
+        subprocess.Popen(
+            command,
+            env=subprocess_env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=600) for worker in workers]
+    for worker, (out, err) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, err[-3000:]
+        assert "study 'it': 3 of 3 trials done" in out
+
+    # The default storage sits beside the tracking database, in a file of its own.
+    study = optuna.load_study(study_name="it", storage=journal(tmp_path / "optuna.journal"))
+    assert [trial.state for trial in study.trials] == [TrialState.COMPLETE] * 3
+    drawn = [tuple(sorted(trial.params.items())) for trial in study.trials]
+    assert len(set(drawn)) == 3, "two workers drew the same trial"
+    [parent], children = study_runs()
+    assert parent.info.status == "FINISHED"
+    check_two_way_links(study, children, parent.info.run_id)
