@@ -456,7 +456,9 @@ def read_csv_reviews(path: Path, config: TrainConfig, digest: str) -> Corpus:
         raise fail_source(f"file '{path}' has no CSV columns") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as error:
         raise fail_source(f"file '{path}' is not a readable CSV ({error})") from None
-    parameters = ["text_column", "label_column"] + (["split_column"] if csv_split_column(config) else [])
+    parameters = ["text_column", "label_column"] + (
+        ["split_column"] if csv_split_column(config) else []
+    )
     for parameter in parameters:
         column = getattr(config, parameter)
         if column not in frame.columns:

@@ -81,11 +81,15 @@ def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     import mlflow
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    # A SQLite store keeps artifacts in ./mlruns of the working folder, so work in tmp_path.
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
     yield uri
     while mlflow.active_run():
         mlflow.end_run()
+    # Forget the URI, so a later test that sets only the environment variable is obeyed.
+    mlflow.set_tracking_uri(None)
 
 
 @pytest.fixture
