@@ -84,12 +84,25 @@ def tracking_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # A SQLite store keeps artifacts in ./mlruns of the working folder, so work in tmp_path.
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    forget_mlflow_state()
     mlflow.set_tracking_uri(uri)
     yield uri
     while mlflow.active_run():
         mlflow.end_run()
-    # Forget the URI, so a later test that sets only the environment variable is obeyed.
+    forget_mlflow_state()
+
+
+def forget_mlflow_state() -> None:
+    """Forgets the tracking URI and the active experiment that MLflow keeps per process.
+
+    `mlflow.set_experiment` remembers an experiment id that means nothing in the next test's
+    fresh store, and MLflow offers no public call to unset it.
+    """
+    import mlflow
+    from mlflow.tracking import fluent
+
     mlflow.set_tracking_uri(None)
+    fluent._active_experiment_id = None
 
 
 @pytest.fixture

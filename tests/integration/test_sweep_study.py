@@ -1,6 +1,7 @@
 """Studies on a few hundred real reviews: MLflow structure, pruning, failure, resume, workers."""
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -301,7 +302,9 @@ def test_two_local_workers_share_the_default_storage(reviews, tmp_path, subproce
     outputs = [worker.communicate(timeout=600) for worker in workers]
     for worker, (out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err[-3000:]
-        assert "study 'it': 3 of 3 trials done" in out
+        # A worker that stops while the other still trains the last trial sees fewer done;
+        # the study itself must hold all three (checked below).
+        assert re.search(r"study 'it': [1-3] of 3 trials done", out), out[-2000:]
 
     # The default storage sits beside the tracking database, in a file of its own.
     study = optuna.load_study(study_name="it", storage=journal(tmp_path / "optuna.journal"))
