@@ -519,8 +519,14 @@ def parse_split_column(column: pd.Series, column_name: str) -> np.ndarray:
     return (splits == "test").to_numpy()
 
 
-def encode_corpus(corpus: Corpus, config: TrainConfig, source: str) -> EncodedData:
-    """Samples, ranks the training words and encodes both splits of a raw corpus."""
+def sample_corpus(
+    corpus: Corpus, config: TrainConfig, source: str
+) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """Checks both splits hold reviews and applies `max_reviews` to each, seeded.
+
+    Returns (train_texts, y_train, test_texts, y_test). The encoded arrays and the raw-text
+    splits both come through here, so they always hold the same reviews.
+    """
     for split, texts in (("train", corpus.train_texts), ("test", corpus.test_texts)):
         if not texts:
             raise fail_source(f"{source!r} has no {split} reviews")
@@ -530,6 +536,12 @@ def encode_corpus(corpus: Corpus, config: TrainConfig, source: str) -> EncodedDa
     test_texts, y_test = sample_reviews(
         corpus.test_texts, corpus.test_labels, config.max_reviews, config.seed, "test"
     )
+    return train_texts, y_train, test_texts, y_test
+
+
+def encode_corpus(corpus: Corpus, config: TrainConfig, source: str) -> EncodedData:
+    """Samples, ranks the training words and encodes both splits of a raw corpus."""
+    train_texts, y_train, test_texts, y_test = sample_corpus(corpus, config, source)
     train_tokens = [tokenize(text) for text in train_texts]
     vocabulary = rank_words(train_tokens, config.num_words)
     return EncodedData(
@@ -669,15 +681,7 @@ def load_text_splits(config: TrainConfig) -> TextSplits:
         corpus = make_aclimdb_corpus(read_review_tar(path), source, digest=hash_file(path))
     else:
         corpus = read_csv_reviews(path, config, digest=hash_file(path))
-    for split, texts in (("train", corpus.train_texts), ("test", corpus.test_texts)):
-        if not texts:
-            raise fail_source(f"{source!r} has no {split} reviews")
-    train_texts, y_train = sample_reviews(
-        corpus.train_texts, corpus.train_labels, config.max_reviews, config.seed, "train"
-    )
-    test_texts, y_test = sample_reviews(
-        corpus.test_texts, corpus.test_labels, config.max_reviews, config.seed, "test"
-    )
+    train_texts, y_train, test_texts, y_test = sample_corpus(corpus, config, source)
     try:
         train_texts, val_texts, y_train, y_val = train_test_split(
             train_texts, y_train, test_size=config.val_split, random_state=config.seed
