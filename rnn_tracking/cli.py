@@ -62,7 +62,7 @@ def add_config_options(
         )
 
 
-def add_tracking_options(parser: argparse.ArgumentParser) -> None:
+def add_tracking_options(parser: argparse.ArgumentParser, verbose_default: int = 2) -> None:
     """Adds the options that choose where runs are recorded and how chatty training is."""
     parser.add_argument(
         "--experiment-name",
@@ -73,8 +73,9 @@ def add_tracking_options(parser: argparse.ArgumentParser) -> None:
         "--verbose",
         type=int,
         choices=(0, 1, 2),
-        default=2,
-        help="Keras fit output: 0 silent, 1 progress bar, 2 one line per epoch (default: 2).",
+        default=verbose_default,
+        help="Keras fit output: 0 silent, 1 progress bar, 2 one line per epoch "
+        f"(default: {verbose_default}).",
     )
 
 
@@ -611,18 +612,8 @@ def add_sweep_command(commands: Any) -> None:
         help="Seconds between a running trial's heartbeats; a trial silent for 3 of them is "
         f"retried (default: {SWEEP_DEFAULT_HEARTBEAT_INTERVAL}).",
     )
-    sweep.add_argument(
-        "--experiment-name",
-        default=None,
-        help="MLflow experiment of a new study (default: $MLFLOW_EXPERIMENT_NAME, else MLflow's Default).",
-    )
-    sweep.add_argument(
-        "--verbose",
-        type=int,
-        choices=(0, 1, 2),
-        default=0,
-        help="Keras fit output of each trial: 0 silent, 1 progress bar, 2 one line per epoch (default: 0).",
-    )
+    # Trials train quietly: the sweep prints one line per trial instead.
+    add_tracking_options(sweep, verbose_default=0)
     sweep.set_defaults(handler=command_sweep)
 
 
