@@ -17,6 +17,14 @@ from typing import Any
 
 from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping
 
+
+def prepare_tracking_store() -> None:
+    """Creates the tracking store once, under a lock, before a command's first MLflow call."""
+    from rnn_tracking.runs import prepare_tracking_store as prepare
+
+    prepare()
+
+
 PROGRAM = "rnn-tracking"
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -294,6 +302,7 @@ def command_report(args: argparse.Namespace) -> int:
             output_dir=path(args.output_dir),
             log_to_mlflow=args.log_to_mlflow or inside_mlflow_run,
         )
+        prepare_tracking_store()
         built = report.build_report(selection, options)
     except report.NoRunsError as error:
         print(f"{PROGRAM}: {error}", file=sys.stderr)
@@ -387,6 +396,7 @@ def command_predict(args: argparse.Namespace) -> int:
             raise ValueError(
                 "reviews: got none; valid values are review texts as arguments, or --file PATH."
             )
+        prepare_tracking_store()
         scores = serving.predict_reviews(args.model_uri, reviews)
     except ValueError as error:
         raise UsageError(str(error)) from error
@@ -407,6 +417,7 @@ def command_promote(args: argparse.Namespace) -> int:
 
     quiet_mlflow_downloads()
     try:
+        prepare_tracking_store()
         promotion = serving.promote_best_model(
             args.name,
             experiment_names=args.experiment_name,
@@ -430,6 +441,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
     quiet_mlflow_downloads()
     tracking.select_experiment(args.experiment_name)
     try:
+        prepare_tracking_store()
         evaluation = serving.evaluate_model(
             args.model_uri,
             data_source=args.data or None,
@@ -742,9 +754,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def end_pending_run() -> None:
     """Ends FAILED the run `mlflow run` created for us, if our code never got to open it."""
     if os.environ.get("MLFLOW_RUN_ID"):
-        from rnn_tracking.tracking import end_run_failed_if_pending
+        from rnn_tracking.runs import end_launcher_run_failed_if_pending
 
-        end_run_failed_if_pending()
+        end_launcher_run_failed_if_pending()
 
 
 if __name__ == "__main__":

@@ -50,7 +50,7 @@ from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
-from rnn_tracking import tracking
+from rnn_tracking import runs, tracking
 from rnn_tracking.config import TrainConfig, describe_run, format_value
 from rnn_tracking.data import Splits, load_splits
 from rnn_tracking.space import SPLIT_FIELDS, SearchSpace, read_space, space_error
@@ -631,7 +631,7 @@ def attach_study(
     study = load_study_if_exists(name, storage, space)
     if study is not None:
         check_same_space(study, space)
-    launcher = tracking.take_launcher_run_id()
+    launcher = runs.take_launcher_run_id()
     candidate = None
     try:
         if study is None:
@@ -929,7 +929,7 @@ def run_sweep(
             f"data {loaded.name}: {len(loaded.y_train)} train, {len(loaded.y_val)} validation, "
             f"{len(loaded.y_test)} test reviews ({time.monotonic() - started:.1f} s)"
         )
-    tracking.open_tracking_store()
+    runs.prepare_tracking_store()
     location = storage or default_storage()
     stale = StaleTrialHandler(GRACE_HEARTBEATS * heartbeat_interval, echo)
     backend = open_storage(

@@ -12,7 +12,6 @@ import dataclasses
 import json
 import os
 import tempfile
-import time
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from mlflow.entities import RunStatus
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
+from rnn_tracking import runs
 from rnn_tracking.config import (
     TrainConfig,
     config_to_params,
@@ -38,9 +38,15 @@ from rnn_tracking.data import Splits
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainResult, train_model
 
+# Kept here for callers of the tracking API; they live in `runs`.
+select_experiment = runs.select_experiment
+take_launcher_run_id = runs.take_launcher_run_id
+
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
 CHECKPOINT_NAME = "best.keras"
 KERAS_MODEL_NAME = "model"
+# What a logged Keras model needs to load; tensorflow-cpu may stand in for tensorflow.
+MODEL_PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy")
 
 
 class MlflowEpochLogger(keras.callbacks.Callback):
@@ -57,18 +63,6 @@ class MlflowEpochLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         values = {name: float(logs[name]) for name in EPOCH_METRICS if name in (logs or {})}
         mlflow.log_metrics(values, step=epoch + 1, run_id=self.run_id, synchronous=False)
-
-
-def select_experiment(experiment_name: str | None) -> None:
-    """Makes `experiment_name` (or $MLFLOW_EXPERIMENT_NAME) the active experiment, if given.
-
-    Inside `mlflow run` the run already exists in its experiment, so nothing is changed.
-    """
-    if os.environ.get("MLFLOW_RUN_ID"):
-        return
-    name = experiment_name or os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    if name:
-        mlflow.set_experiment(name)
 
 
 def log_params_once(run_id: str, params: dict[str, str]) -> None:
@@ -90,20 +84,6 @@ def log_params_once(run_id: str, params: dict[str, str]) -> None:
         mlflow.log_params(missing)
 
 
-def end_run_failed_if_pending() -> None:
-    """Ends the run that `mlflow run` created as FAILED, if it is still RUNNING.
-
-    Called when the arguments are rejected before training starts, so no run is left
-    RUNNING even if the `mlflow run` parent process is killed.
-    """
-    run_id = os.environ.get("MLFLOW_RUN_ID")
-    if not run_id:
-        return
-    client = MlflowClient()
-    if client.get_run(run_id).info.status == "RUNNING":
-        client.set_terminated(run_id, status="FAILED")
-
-
 @contextmanager
 def start_tracked_run(
     config: TrainConfig,
@@ -120,24 +100,16 @@ def start_tracked_run(
     with the error recorded in the `error` tag. The exception is re-raised.
     """
     name = run_name or describe_run(config)
-    run_tags = {"arch": config.arch, "data_source": resolve_data_source(config), **(tags or {})}
-    run = mlflow.start_run(run_name=name, nested=nested, tags=run_tags)
-    try:
+    run_tags = {
+        runs.ARCH_TAG: config.arch,
+        runs.DATA_SOURCE_TAG: resolve_data_source(config),
+        **(tags or {}),
+    }
+    with runs.open_run(
+        name, nested=nested, tags=run_tags, killed_exceptions=killed_exceptions
+    ) as run:
         log_params_once(run.info.run_id, config_to_params(config))
         yield run
-    except (KeyboardInterrupt, *killed_exceptions) as error:
-        mlflow.flush_async_logging()
-        mlflow.set_tag("error", f"{type(error).__name__}: {error}".strip(": "))
-        mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
-        raise
-    except BaseException as error:
-        mlflow.flush_async_logging()
-        mlflow.set_tag("error", f"{type(error).__name__}: {error}")
-        mlflow.end_run(RunStatus.to_string(RunStatus.FAILED))
-        raise
-    else:
-        mlflow.flush_async_logging()
-        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
 
 
 def log_datasets(splits: Splits) -> None:
@@ -156,7 +128,7 @@ def log_datasets(splits: Splits) -> None:
             features, targets=targets, source=source_for(source), name=splits.name
         )
         mlflow.log_input(dataset, context=context)
-    mlflow.set_tag("data_digest", splits.digest)
+    mlflow.set_tag(runs.DATA_DIGEST_TAG, splits.digest)
 
 
 def source_for(source: str) -> mlflow.data.dataset_source.DatasetSource:
@@ -236,25 +208,8 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
         model=model,
         signature=signature,
         input_example=example,
-        pip_requirements=list_model_requirements(),
+        pip_requirements=runs.list_model_requirements(MODEL_PACKAGES),
     )
-
-
-def list_model_requirements() -> list[str]:
-    """Pins the packages a logged model needs to load, as installed here.
-
-    Naming them spares MLflow's requirement inference, which loads the model again in a
-    subprocess and costs several seconds per run.
-    """
-    from importlib.metadata import PackageNotFoundError, version
-
-    requirements = []
-    for package in ("tensorflow", "tensorflow-cpu", "keras", "numpy"):
-        try:
-            requirements.append(f"{package}=={version(package)}")
-        except PackageNotFoundError:
-            continue
-    return requirements
 
 
 def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult) -> None:
@@ -320,9 +275,9 @@ def track_training(
 
 # --- Seed repeats -------------------------------------------------------------------------
 
-SEED_REPEATS_TAG = "seed_repeats"
-SEED_REPEAT_OF_TAG = "seed_repeat_of"
-SEEDS_PARAM = "seeds"
+SEED_REPEATS_TAG = runs.SEED_REPEATS_TAG
+SEED_REPEAT_OF_TAG = runs.SEED_REPEAT_OF_TAG
+SEEDS_PARAM = runs.SEEDS_PARAM
 
 
 def track_seed_repeats(
@@ -374,33 +329,6 @@ def summarize_repeats(results: Sequence[TrainResult]) -> dict[str, float]:
 # Studies: the parent run of a sweep.
 # A study is one parent run; each trial is a nested run made by `track_training`. These
 # helpers keep the sweep's MLflow calls here, so `sweep.py` never imports mlflow.
-
-
-def open_tracking_store(attempts: int = 5) -> None:
-    """Makes sure the tracking store answers, for workers that start together on a new one.
-
-    MLflow creates a new SQLite database's tables on first use; a second process that starts
-    meanwhile fails with "table ... already exists". A moment later the tables are there, so
-    the first query is retried a few times.
-    """
-    for attempt in range(attempts):
-        try:
-            MlflowClient().search_experiments(max_results=1)
-            return
-        except Exception:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(1.0 + attempt)
-
-
-def take_launcher_run_id() -> str | None:
-    """Returns the run `mlflow run` made for this process (or None) and forgets it.
-
-    MLflow resumes $MLFLOW_RUN_ID on the next `start_run()` of the process. A sweep decides
-    itself what that run becomes (the study's parent, or nothing when the study already has
-    a parent), so the variable must not make the first trial's run resume it.
-    """
-    return os.environ.pop("MLFLOW_RUN_ID", None) or None
 
 
 def tracking_store_directory() -> Path:

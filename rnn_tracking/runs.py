@@ -1,0 +1,260 @@
+"""The MLflow run vocabulary, and the one way to prepare the store and to open and end runs.
+
+Every tag, param and artifact name that more than one module reads or writes lives here,
+so a run written by `train` reads the same in `report`, `promote` and a sweep. The store a
+process uses is prepared once, under an inter-process lock, before any run touches it
+(`prepare_tracking_store`); every run the platform opens ends by one status policy
+(`open_run`): FINISHED, KILLED on Ctrl-C or SIGTERM, FAILED with an `error` tag.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import mlflow
+from mlflow.entities import RunStatus
+from mlflow.tracking import MlflowClient
+
+# --- Vocabulary ---------------------------------------------------------------------------
+
+# Tags of a training run.
+ARCH_TAG = "arch"
+DATA_SOURCE_TAG = "data_source"
+DATA_DIGEST_TAG = "data_digest"
+# Why a run ended other than FINISHED: `<ExceptionType>: <message>`.
+ERROR_TAG = "error"
+# MLflow's own tags, spelled once.
+PARENT_RUN_TAG = "mlflow.parentRunId"
+RUN_NAME_TAG = "mlflow.runName"
+ENTRY_POINT_TAG = "mlflow.project.entryPoint"
+# Seed repeats: a parent run (tag seed_repeats=N, param seeds=N) over one child per seed.
+SEED_REPEATS_TAG = "seed_repeats"
+SEED_REPEAT_OF_TAG = "seed_repeat_of"
+SEEDS_PARAM = "seeds"
+# Sweeps: the study's parent run, its trial runs and the session runs `mlflow run` makes.
+STUDY_TAG = "optuna_study"
+TRIAL_TAG = "trial_number"
+TRIAL_STATE_TAG = "trial_state"
+PRUNED_TAG = "pruned_at_epoch"
+RETRY_TAG = "retry_of_trial"
+WORKER_TAG = "optuna_worker"
+SESSION_TAG = "sweep_session"
+SUPERSEDED_BY_TAG = "superseded_by"
+# A report's own run, so that reports never list themselves.
+REPORT_KIND_TAG = "rnn_tracking.kind"
+REPORT_KIND = "report"
+
+# The run `mlflow run` made for this process, if any.
+LAUNCHER_RUN_ENV_VAR = "MLFLOW_RUN_ID"
+
+FINISHED = RunStatus.to_string(RunStatus.FINISHED)
+KILLED = RunStatus.to_string(RunStatus.KILLED)
+FAILED = RunStatus.to_string(RunStatus.FAILED)
+RUNNING = RunStatus.to_string(RunStatus.RUNNING)
+
+
+# --- The launcher run ---------------------------------------------------------------------
+
+
+def launcher_run_id() -> str | None:
+    """Returns the id of the run `mlflow run` made for this process, or None outside it."""
+    return os.environ.get(LAUNCHER_RUN_ENV_VAR) or None
+
+
+def take_launcher_run_id() -> str | None:
+    """Returns the run `mlflow run` made for this process (or None) and forgets it.
+
+    MLflow resumes $MLFLOW_RUN_ID on the next `start_run()` of the process. A sweep decides
+    itself what that run becomes (the study's parent, or nothing when the study already has
+    a parent), so the variable must not make the first trial's run resume it.
+    """
+    return os.environ.pop(LAUNCHER_RUN_ENV_VAR, None) or None
+
+
+def end_launcher_run_failed_if_pending() -> None:
+    """Ends FAILED the run `mlflow run` made for us, if our code never got to open it.
+
+    Called when the arguments are rejected before any run is opened, so no run is left
+    RUNNING even if the `mlflow run` parent process is killed.
+    """
+    run_id = launcher_run_id()
+    if not run_id:
+        return
+    client = MlflowClient()
+    if client.get_run(run_id).info.status == RUNNING:
+        client.set_terminated(run_id, status=FAILED)
+
+
+# --- The store ----------------------------------------------------------------------------
+
+# Beside `mlflow.db`: the lock that serialises its creation and migration between processes.
+# (Not `<db>.lock`: Optuna's journal uses `<file>.lock` for its own lock beside its file.)
+STORE_LOCK_SUFFIX = ".init.lock"
+# Bounded backoff for SQLite's transient "database is locked": 0.2, 0.4, ... 3.2 s, about
+# 6 s in all, beyond SQLite's own 5 s busy wait on each try.
+LOCKED_ATTEMPTS = 5
+LOCKED_FIRST_DELAY_SECONDS = 0.2
+_prepared_uris: set[str] = set()
+
+Result = TypeVar("Result")
+
+
+def sqlite_database_path(uri: str) -> Path | None:
+    """Returns the file of a `sqlite:///...` tracking URI, or None for any other store."""
+    if not uri.startswith("sqlite:"):
+        return None
+    from sqlalchemy.engine import make_url
+
+    database = make_url(uri).database
+    if not database or database == ":memory:":
+        return None
+    return Path(database).resolve()
+
+
+def is_database_locked(error: BaseException) -> bool:
+    """Tells SQLite's transient lock contention from a real error."""
+    from sqlalchemy import exc
+
+    if isinstance(error, exc.OperationalError):
+        error = error.orig or error
+    return isinstance(error, sqlite3.OperationalError) and "database is locked" in str(error)
+
+
+def retry_when_locked(
+    action: Callable[[], Result],
+    attempts: int = LOCKED_ATTEMPTS,
+    first_delay: float = LOCKED_FIRST_DELAY_SECONDS,
+) -> Result:
+    """Runs `action`, retrying with doubling delays while SQLite says "database is locked".
+
+    Any other error, and the last locked one, is raised as it is.
+    """
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(attempts):
+        try:
+            return action()
+        except Exception as error:
+            cause = error.__cause__ if isinstance(error, MlflowException) else error
+            if attempt == attempts - 1 or not is_database_locked(cause or error):
+                raise
+            time.sleep(first_delay * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises.
+
+
+def prepare_tracking_store() -> str:
+    """Creates and migrates the tracking store once, before this process uses it; returns its URI.
+
+    MLflow creates and migrates a new SQLite database (tracking and model-registry tables) on
+    its first use in each process. Processes that start together on a fresh `mlflow.db` run
+    that migration at once and break it, sometimes for good (`_alembic_tmp_*` tables left
+    behind). Here the first use happens under an exclusive lock on `<db>.init.lock`, so one
+    process creates the tables and the others find them made. MLflow then keeps the opened
+    store for the process. Other stores (a server, PostgreSQL) are only checked to answer.
+    """
+    uri = mlflow.get_tracking_uri()
+    if uri in _prepared_uris:
+        return uri
+
+    def open_store() -> None:
+        client = MlflowClient(uri)
+        client.search_experiments(max_results=1)
+        client.search_registered_models(max_results=1)
+
+    path = sqlite_database_path(uri)
+    if path is None:
+        retry_when_locked(open_store)
+    else:
+        from filelock import FileLock
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with FileLock(f"{path}{STORE_LOCK_SUFFIX}"):
+            retry_when_locked(open_store)
+    _prepared_uris.add(uri)
+    return uri
+
+
+# --- Opening and ending runs --------------------------------------------------------------
+
+
+def describe_error(error: BaseException) -> str:
+    """Spells an exception for the `error` tag: `KeyboardInterrupt`, `ValueError: units: ...`."""
+    text = str(error).strip()
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+@contextmanager
+def open_run(
+    run_name: str | None = None,
+    *,
+    run_id: str | None = None,
+    nested: bool = False,
+    tags: dict[str, str] | None = None,
+    killed_exceptions: tuple[type[BaseException], ...] = (),
+) -> Iterator[mlflow.ActiveRun]:
+    """Opens a run (or resumes `run_id`, or the one `mlflow run` made) and ends it by one policy.
+
+    FINISHED on success; KILLED on Ctrl-C, SIGTERM (raised as KeyboardInterrupt by the CLI)
+    or any of `killed_exceptions`; FAILED on any other error. Both of the latter record the
+    error in the `error` tag and re-raise it. Async-logged metrics are flushed first.
+    """
+    prepare_tracking_store()
+    run = mlflow.start_run(run_id=run_id, run_name=run_name, nested=nested, tags=tags)
+    try:
+        yield run
+    except (KeyboardInterrupt, *killed_exceptions) as error:
+        end_active_run(KILLED, error)
+        raise
+    except BaseException as error:
+        end_active_run(FAILED, error)
+        raise
+    else:
+        end_active_run(FINISHED)
+
+
+def end_active_run(status: str, error: BaseException | None = None) -> None:
+    """Ends the innermost active run with `status`, tagging `error` first if given."""
+    mlflow.flush_async_logging()
+    if error is not None:
+        mlflow.set_tag(ERROR_TAG, describe_error(error))
+    mlflow.end_run(status)
+
+
+def select_experiment(experiment_name: str | None) -> None:
+    """Makes `experiment_name` (or $MLFLOW_EXPERIMENT_NAME) the active experiment, if given.
+
+    Inside `mlflow run` the run already exists in its experiment, so nothing is changed.
+    """
+    if launcher_run_id():
+        return
+    name = experiment_name or os.environ.get("MLFLOW_EXPERIMENT_NAME")
+    if name:
+        prepare_tracking_store()
+        mlflow.set_experiment(name)
+
+
+# --- Requirements of logged models -------------------------------------------------------
+
+
+def list_model_requirements(packages: tuple[str, ...]) -> list[str]:
+    """Pins each of `packages` that is installed here (`keras==3.8.0`), skipping the others.
+
+    Naming them spares MLflow's requirement inference, which loads the model again in a
+    subprocess and costs several seconds per run. A package may be missing by design:
+    `tensorflow-cpu` stands in for `tensorflow` on some installs.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    requirements = []
+    for package in packages:
+        try:
+            requirements.append(f"{package}=={version(package)}")
+        except PackageNotFoundError:
+            continue
+    return requirements
