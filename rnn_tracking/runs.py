@@ -29,6 +29,8 @@ DATA_SOURCE_TAG = "data_source"
 DATA_DIGEST_TAG = "data_digest"
 # Why a run ended other than FINISHED: `<ExceptionType>: <message>`.
 ERROR_TAG = "error"
+# Set, to the epoch, on a run whose loss became non-finite; such a run ends FAILED.
+DIVERGED_TAG = "diverged"
 # MLflow's own tags, spelled once.
 PARENT_RUN_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"

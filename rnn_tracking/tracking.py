@@ -36,7 +36,7 @@ from rnn_tracking.config import (
 )
 from rnn_tracking.data import Splits
 from rnn_tracking.serving import log_text_model
-from rnn_tracking.train import TrainResult, train_model
+from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 
 # Kept here for callers of the tracking API; they live in `runs`.
 select_experiment = runs.select_experiment
@@ -267,6 +267,10 @@ def track_training(
                     extra_callbacks=[MlflowEpochLogger(run_id), *extra_callbacks],
                     verbose=verbose,
                 )
+            except TrainingDiverged as error:
+                # The run ends FAILED (its `error` tag says why); this tag makes it findable.
+                mlflow.set_tag(runs.DIVERGED_TAG, str(error.epoch))
+                raise
             finally:
                 log_checkpoint(checkpoint_path)
         log_training_result(config, splits, result)

@@ -75,6 +75,51 @@ class EpochTimer(keras.callbacks.Callback):
             logs["epoch_seconds"] = time.perf_counter() - self._started
 
 
+class TrainingDiverged(RuntimeError):
+    """The training loss became NaN or infinite: the weights are garbage, not a result.
+
+    Raised after the fit stops, so the caller still has the checkpoint of the best epoch
+    before the divergence; a tracked run ends FAILED with the reason in its tags.
+    """
+
+    def __init__(self, epoch: int, config: TrainConfig) -> None:
+        super().__init__(
+            f"the loss became non-finite in epoch {epoch} ({config.optimizer}, learning_rate "
+            f"{config.learning_rate:g}); valid values are a smaller learning_rate, or another "
+            "optimizer"
+        )
+        self.epoch = epoch
+
+
+class DivergenceGuard(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss and remembers the epoch (1-based).
+
+    Keras' TerminateOnNaN stops as well but records nothing, so a diverged fit would look
+    like one that ended early. Batches are checked as Keras reports them (every
+    `steps_per_execution`-th), and the epoch's losses once more at its end.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.epoch = 0
+        self.diverged_epoch: int | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        self.check((logs or {}).get("loss"))
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        for name in ("loss", "val_loss"):
+            self.check((logs or {}).get(name))
+
+    def check(self, loss: float | None) -> None:
+        if loss is not None and not np.isfinite(loss) and self.diverged_epoch is None:
+            self.diverged_epoch = self.epoch
+            self.model.stop_training = True
+
+
 def compile_model(config: TrainConfig) -> keras.Model:
     """Seeds everything from the config, then builds and compiles the classifier for training.
 
@@ -104,7 +149,7 @@ def compile_for_inference(model: keras.Model) -> None:
 
 
 def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.callbacks.Callback]:
-    """Returns the tutorial's callbacks, plus TerminateOnNaN so a diverged run stops at once."""
+    """Returns the tutorial's callbacks: the best-only checkpoint and early stopping on val_loss."""
     return [
         EpochTimer(),
         keras.callbacks.ModelCheckpoint(
@@ -113,7 +158,6 @@ def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.ca
         keras.callbacks.EarlyStopping(
             monitor=SELECTION_METRIC, patience=config.patience, restore_best_weights=True
         ),
-        keras.callbacks.TerminateOnNaN(),
     ]
 
 
@@ -139,7 +183,9 @@ def train_model(
     `epoch_seconds` in the logs. Pass `model` to train an already compiled model instead.
     """
     model = model or compile_model(config)
-    callbacks = build_callbacks(config, checkpoint_path) + list(extra_callbacks)
+    # The guard comes first, so that a diverged epoch stops before anything else reads it.
+    guard = DivergenceGuard()
+    callbacks = [guard, *build_callbacks(config, checkpoint_path), *extra_callbacks]
     started = time.perf_counter()
     fit_history = model.fit(
         splits.x_train,
@@ -151,6 +197,8 @@ def train_model(
         verbose=verbose,
     )
     train_seconds = time.perf_counter() - started
+    if guard.diverged_epoch is not None:
+        raise TrainingDiverged(guard.diverged_epoch, config)
     history = {name: [float(v) for v in values] for name, values in fit_history.history.items()}
     if not history.get(SELECTION_METRIC):
         raise RuntimeError("training ran no complete epoch")

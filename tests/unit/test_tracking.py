@@ -135,3 +135,20 @@ def test_param_logged_with_a_different_value_is_an_error(tracking_uri):
 
 def test_tracking_store_is_the_fixtures_sqlite_file(tracking_uri):
     assert mlflow.get_tracking_uri() == tracking_uri == os.environ["MLFLOW_TRACKING_URI"]
+
+
+def test_a_diverged_run_ends_failed_with_its_reason_and_no_summary(tracking_uri):
+    import dataclasses
+
+    from rnn_tracking.train import TrainingDiverged
+
+    config = dataclasses.replace(
+        TOY, optimizer="adam", learning_rate=1e38, batch_size=1, steps_per_execution=1
+    )
+    with pytest.raises(TrainingDiverged):
+        track_training(config, make_toy_splits())
+    [run] = MlflowClient().search_runs([mlflow.get_experiment_by_name("Default").experiment_id])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["error"].startswith("TrainingDiverged: the loss became non-finite")
+    assert int(run.data.tags["diverged"]) >= 1
+    assert "test_accuracy" not in run.data.metrics

@@ -72,3 +72,26 @@ def test_extra_callbacks_see_epoch_seconds(tmp_path):
 
     train_model(TOY, make_toy_splits(), tmp_path / "best.keras", extra_callbacks=[Recorder()])
     assert len(seen) == 3 and all(seconds > 0 for seconds in seen)
+
+
+def test_a_diverged_training_raises_naming_the_epoch_and_the_rate(tmp_path):
+    from rnn_tracking.train import TrainingDiverged
+
+    config = TrainConfig(
+        num_words=10,
+        maxlen=3,
+        units=2,
+        embedding_dim=2,
+        epochs=3,
+        batch_size=2,
+        optimizer="adam",
+        learning_rate=1e38,
+        steps_per_execution=1,
+    )
+    with pytest.raises(TrainingDiverged, match=r"in epoch \d+ \(adam, learning_rate 1e\+38\)"):
+        train_model(config, make_toy_splits(), tmp_path / "best.keras")
+
+
+def test_a_finite_training_is_not_called_diverged(tmp_path):
+    result = train_model(TOY, make_toy_splits(), tmp_path / "best.keras")
+    assert np.isfinite(result.history["loss"]).all()
