@@ -31,6 +31,11 @@ DATA_DIGEST_TAG = "data_digest"
 ERROR_TAG = "error"
 # Set, to the epoch, on a run whose loss became non-finite; such a run ends FAILED.
 DIVERGED_TAG = "diverged"
+# How to make the run again: the command line that made it, and `rnn-tracking rerun <id>`.
+COMMAND_LINE_TAG = "command_line"
+REPRODUCE_TAG = "reproduce_command"
+# On a rerun: the run it repeats.
+RERUN_OF_TAG = "rerun_of"
 # MLflow's own tags, spelled once.
 PARENT_RUN_TAG = "mlflow.parentRunId"
 RUN_NAME_TAG = "mlflow.runName"
@@ -103,6 +108,8 @@ STORE_LOCK_SUFFIX = ".init.lock"
 LOCKED_ATTEMPTS = 5
 LOCKED_FIRST_DELAY_SECONDS = 0.2
 _prepared_uris: set[str] = set()
+# The command line of this process, as the CLI gave it; every run opened records it.
+_command_line: str | None = None
 
 Result = TypeVar("Result")
 
@@ -185,6 +192,12 @@ def prepare_tracking_store() -> str:
 # --- Opening and ending runs --------------------------------------------------------------
 
 
+def record_command_line(command_line: str) -> None:
+    """Makes every run this process opens record `command_line` (set once, by the CLI)."""
+    global _command_line
+    _command_line = command_line
+
+
 def describe_error(error: BaseException) -> str:
     """Spells an exception for the `error` tag: `KeyboardInterrupt`, `ValueError: units: ...`."""
     text = str(error).strip()
@@ -207,6 +220,8 @@ def open_run(
     error in the `error` tag and re-raise it. Async-logged metrics are flushed first.
     """
     prepare_tracking_store()
+    if _command_line:
+        tags = {COMMAND_LINE_TAG: _command_line, **(tags or {})}
     run = mlflow.start_run(run_id=run_id, run_name=run_name, nested=nested, tags=tags)
     try:
         yield run

@@ -109,6 +109,7 @@ def start_tracked_run(
         name, nested=nested, tags=run_tags, killed_exceptions=killed_exceptions
     ) as run:
         log_params_once(run.info.run_id, config_to_params(config))
+        mlflow.set_tag(runs.REPRODUCE_TAG, f"rnn-tracking rerun {run.info.run_id}")
         yield run
 
 
