@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 ARCHITECTURES = ("simplernn", "lstm", "gru")
-OPTIMIZERS = ("rmsprop", "adam", "sgd")
+OPTIMIZERS = ("rmsprop", "adam", "adamw", "sgd")
+POOLINGS = ("last", "max", "mean", "max_mean")
+SEQUENCE_ENDS = ("pre", "post")
+LR_SCHEDULES = ("none", "plateau", "cosine")
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 DATA_ENV_VAR = "RNN_TRACKING_DATA"
 KERAS_SOURCE = "keras"
@@ -59,6 +62,22 @@ class TrainConfig:
         False, "Wrap each recurrent layer in Bidirectional; the tutorial does not."
     )
     embedding_dim: int = _knob(16, "Size of each word vector; the tutorial's Embedding(500, 16).")
+    # The recipe: off by default, so the defaults stay the tutorial's model (docs/recipe.md).
+    pooling: str = _knob(
+        "last",
+        f"How the last recurrent layer sums up a review, one of {', '.join(POOLINGS)}: 'last' "
+        "is its final state (the tutorial); the others pool every step's output over time.",
+    )
+    mask_zero: bool = _knob(
+        False,
+        "Mask the padding (Keras Embedding mask_zero), so recurrent layers and mean pooling "
+        "skip it; the tutorial reads the padding. Max pooling does not read the mask.",
+    )
+    spatial_dropout: float = _knob(
+        0.0,
+        "SpatialDropout1D after the embedding (drops whole word-vector channels), in [0, 1); "
+        "the tutorial has none.",
+    )
     # Data: the tutorial's imdb.load_data(num_words=500) and pad_sequences(maxlen=100).
     data: str = _knob(
         AUTO_DATA,
@@ -77,6 +96,16 @@ class TrainConfig:
     test_split: float = _knob(
         0.5,
         "Test fraction held out of a CSV that has no split column; 0.5 mirrors aclImdb's 25k/25k.",
+    )
+    padding: str = _knob(
+        "pre",
+        "Where short reviews are padded (Keras pad_sequences padding), pre or post; the "
+        "tutorial pads in front.",
+    )
+    truncating: str = _knob(
+        "pre",
+        "Which end of a long review is cut (Keras pad_sequences truncating): pre keeps the "
+        "last maxlen tokens (the tutorial), post keeps the first.",
     )
     text_column: str = _knob(
         "review", "CSV column holding the review text; fits the common 50k-review IMDB CSV."
@@ -97,6 +126,22 @@ class TrainConfig:
         "rmsprop", f"Optimizer, one of {', '.join(OPTIMIZERS)}; the tutorial uses RMSprop."
     )
     learning_rate: float = _knob(1e-4, "Optimizer step size; the tutorial's RMSprop(1e-4).")
+    clipnorm: float = _knob(
+        0.0,
+        "Clip each gradient to this norm (Keras optimizer clipnorm); 0 means no clipping, as "
+        "in the tutorial. 1 is the usual choice for recurrent nets.",
+    )
+    weight_decay: float = _knob(
+        0.0,
+        "Decoupled weight decay (Keras optimizer weight_decay); 0 means none, as in the "
+        "tutorial. With optimizer=adamw this is AdamW's decay.",
+    )
+    lr_schedule: str = _knob(
+        "none",
+        f"Learning-rate schedule, one of {', '.join(LR_SCHEDULES)}: 'plateau' halves the rate "
+        "after an epoch without a better val_loss (ReduceLROnPlateau), 'cosine' decays it to "
+        "0 over all epochs (CosineDecay); the tutorial keeps it constant.",
+    )
     batch_size: int = _knob(64, "Reviews per gradient step; the tutorial uses 64.")
     epochs: int = _knob(
         100, "Upper bound on epochs; early stopping usually ends sooner. The tutorial allows 100."
@@ -146,6 +191,14 @@ def validate_config(config: TrainConfig) -> None:
         _fail("arch", config.arch, "one of " + ", ".join(ARCHITECTURES))
     if config.optimizer not in OPTIMIZERS:
         _fail("optimizer", config.optimizer, "one of " + ", ".join(OPTIMIZERS))
+    for name, valid in (
+        ("pooling", POOLINGS),
+        ("padding", SEQUENCE_ENDS),
+        ("truncating", SEQUENCE_ENDS),
+        ("lr_schedule", LR_SCHEDULES),
+    ):
+        if getattr(config, name) not in valid:
+            _fail(name, getattr(config, name), "one of " + ", ".join(valid))
     if config.dtype_policy not in DTYPE_POLICIES:
         _fail("dtype_policy", config.dtype_policy, "one of " + ", ".join(DTYPE_POLICIES))
     for name in (
@@ -173,7 +226,7 @@ def validate_config(config: TrainConfig) -> None:
         or not 0 <= config.seed < 2**32
     ):
         _fail("seed", config.seed, "integers in [0, 2**32)")
-    for name in ("dropout", "recurrent_dropout"):
+    for name in ("dropout", "recurrent_dropout", "spatial_dropout"):
         value = getattr(config, name)
         if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
             _fail(name, value, "numbers in [0, 1)")
@@ -184,7 +237,11 @@ def validate_config(config: TrainConfig) -> None:
     rate = config.learning_rate
     if not isinstance(rate, (int, float)) or not math.isfinite(rate) or rate <= 0:
         _fail("learning_rate", rate, "finite numbers > 0")
-    for name in ("bidirectional", "jit_compile", "unroll"):
+    for name in ("clipnorm", "weight_decay"):
+        value = getattr(config, name)
+        if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
+            _fail(name, value, "finite numbers >= 0 (0 turns it off)")
+    for name in ("bidirectional", "mask_zero", "jit_compile", "unroll"):
         if not isinstance(getattr(config, name), bool):
             _fail(name, getattr(config, name), "true or false")
     for name in ("data", "text_column", "label_column", "split_column"):

@@ -1,5 +1,8 @@
 """The recurrent classifier: Embedding, then N recurrent layers, then Dense(1, sigmoid).
 
+The recipe knobs (all off by default) add SpatialDropout1D after the embedding, mask the
+padding, and pool the last layer's outputs over time (max, mean, or both concatenated).
+
 The model is built from the config alone, so the tutorial's four models are four configs:
 
 | tutorial model             | config                              | parameters |
@@ -37,15 +40,17 @@ def build_recurrent_layer(config: TrainConfig, index: int) -> keras.layers.Layer
     """Returns recurrent layer `index` (0-based) of the stack.
 
     Every layer but the last returns the whole sequence, so the next one has a sequence to
-    read; the last returns only its final state for the classifier.
+    read; the last returns only its final state for the classifier, or with pooling its
+    whole sequence too.
     """
     layer_class = RECURRENT_LAYERS[config.arch]
-    is_last = index == config.layers - 1
+    # With pooling, the last layer hands every step's output to the pooling layer.
+    returns_state_only = index == config.layers - 1 and config.pooling == "last"
     layer = layer_class(
         config.units,
         dropout=config.dropout,
         recurrent_dropout=config.recurrent_dropout,
-        return_sequences=not is_last,
+        return_sequences=not returns_state_only,
         unroll=config.unroll,
         dtype=config.dtype_policy,
         name=f"{config.arch}_{index + 1}",
@@ -66,26 +71,76 @@ def build_model(config: TrainConfig) -> keras.Model:
     warn_if_cudnn_ruled_out(config)
     inputs = keras.Input(shape=(config.maxlen,), dtype="int32", name="tokens")
     hidden = layers.Embedding(
-        config.num_words, config.embedding_dim, dtype=config.dtype_policy, name="embedding"
+        config.num_words,
+        config.embedding_dim,
+        mask_zero=config.mask_zero,
+        dtype=config.dtype_policy,
+        name="embedding",
     )(inputs)
+    if config.spatial_dropout:
+        hidden = layers.SpatialDropout1D(
+            config.spatial_dropout, dtype=config.dtype_policy, name="spatial_dropout"
+        )(hidden)
     for index in range(config.layers):
         hidden = build_recurrent_layer(config, index)(hidden)
+    hidden = pool_over_time(config, hidden)
     outputs = layers.Dense(1, activation="sigmoid", dtype=OUTPUT_DTYPE, name="probability")(hidden)
     return keras.Model(inputs, outputs, name=f"{config.arch}_classifier")
 
 
-def build_optimizer(config: TrainConfig) -> keras.optimizers.Optimizer:
-    """Returns the configured optimizer at the configured learning rate.
+def pool_over_time(config: TrainConfig, sequence: keras.KerasTensor) -> keras.KerasTensor:
+    """Pools a (batch, steps, features) sequence to (batch, features) as `pooling` says.
 
-    Under `mixed_float16` it is wrapped in Keras's LossScaleOptimizer, so that small
-    gradients do not underflow in float16 (bfloat16 has float32's range and needs none).
+    `last` passes the recurrent layer's final state through. `mean` averages the unmasked
+    steps; `max` takes each feature's largest value over all steps (Keras's max pooling
+    reads no mask); `max_mean` concatenates both, doubling the features.
     """
-    optimizers = {
-        "rmsprop": keras.optimizers.RMSprop,
-        "adam": keras.optimizers.Adam,
-        "sgd": keras.optimizers.SGD,
-    }
-    optimizer = optimizers[config.optimizer](learning_rate=config.learning_rate)
+    if config.pooling == "last":
+        return sequence
+    pooled = []
+    if config.pooling in ("max", "max_mean"):
+        pooled.append(
+            layers.GlobalMaxPooling1D(dtype=config.dtype_policy, name="max_pool")(sequence)
+        )
+    if config.pooling in ("mean", "max_mean"):
+        pooled.append(
+            layers.GlobalAveragePooling1D(dtype=config.dtype_policy, name="mean_pool")(sequence)
+        )
+    if len(pooled) == 1:
+        return pooled[0]
+    return layers.Concatenate(dtype=config.dtype_policy, name="max_mean_pool")(pooled)
+
+
+OPTIMIZERS = {
+    "rmsprop": keras.optimizers.RMSprop,
+    "adam": keras.optimizers.Adam,
+    "adamw": keras.optimizers.AdamW,
+    "sgd": keras.optimizers.SGD,
+}
+
+
+def build_optimizer(
+    config: TrainConfig, steps_per_epoch: int | None = None
+) -> keras.optimizers.Optimizer:
+    """Returns the configured optimizer, with its clipping, weight decay and rate schedule.
+
+    `lr_schedule=cosine` decays the rate to 0 over `epochs * steps_per_epoch` steps, so it
+    needs `steps_per_epoch`. Under `mixed_float16` the optimizer is wrapped in Keras's
+    LossScaleOptimizer, so that small gradients do not underflow in float16 (bfloat16 has
+    float32's range and needs none).
+    """
+    learning_rate: float | keras.optimizers.schedules.LearningRateSchedule = config.learning_rate
+    if config.lr_schedule == "cosine":
+        if not steps_per_epoch:
+            raise ValueError("lr_schedule: cosine needs the number of steps per epoch")
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            config.learning_rate, decay_steps=config.epochs * steps_per_epoch
+        )
+    optimizer = OPTIMIZERS[config.optimizer](
+        learning_rate=learning_rate,
+        clipnorm=config.clipnorm or None,
+        weight_decay=config.weight_decay or None,
+    )
     if config.dtype_policy == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

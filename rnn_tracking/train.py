@@ -21,6 +21,9 @@ from rnn_tracking.model import build_model, build_optimizer
 
 # Model selection follows the tutorial: EarlyStopping and ModelCheckpoint both watch val_loss.
 SELECTION_METRIC = "val_loss"
+# lr_schedule=plateau: halve the rate after one epoch without a better val_loss.
+PLATEAU_FACTOR = 0.5
+PLATEAU_PATIENCE = 1
 LOSS = "binary_crossentropy"
 METRICS = ["accuracy"]
 
@@ -120,8 +123,10 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def compile_model(config: TrainConfig) -> keras.Model:
+def compile_model(config: TrainConfig, steps_per_epoch: int | None = None) -> keras.Model:
     """Seeds everything from the config, then builds and compiles the classifier for training.
+
+    `steps_per_epoch` (batches per epoch) sizes the cosine schedule, when there is one.
 
     `jit_compile` and `steps_per_execution` change how fast Keras runs the steps, not what
     they compute (docs/speed.md; tests/unit/test_speed_equivalence.py).
@@ -129,7 +134,7 @@ def compile_model(config: TrainConfig) -> keras.Model:
     keras.utils.set_random_seed(config.seed)
     model = build_model(config)
     model.compile(
-        optimizer=build_optimizer(config),
+        optimizer=build_optimizer(config, steps_per_epoch),
         loss=LOSS,
         metrics=METRICS,
         jit_compile=config.jit_compile,
@@ -149,7 +154,17 @@ def compile_for_inference(model: keras.Model) -> None:
 
 
 def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.callbacks.Callback]:
-    """Returns the tutorial's callbacks: the best-only checkpoint and early stopping on val_loss."""
+    """Returns the tutorial's callbacks (best-only checkpoint, early stopping on val_loss),
+    and ReduceLROnPlateau when `lr_schedule=plateau`."""
+    schedule = []
+    if config.lr_schedule == "plateau":
+        # Halve the rate after one epoch without progress: it acts before early stopping
+        # (patience 3 by default) ends the run.
+        schedule.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=SELECTION_METRIC, factor=PLATEAU_FACTOR, patience=PLATEAU_PATIENCE
+            )
+        )
     return [
         EpochTimer(),
         keras.callbacks.ModelCheckpoint(
@@ -158,6 +173,7 @@ def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.ca
         keras.callbacks.EarlyStopping(
             monitor=SELECTION_METRIC, patience=config.patience, restore_best_weights=True
         ),
+        *schedule,
     ]
 
 
@@ -166,6 +182,11 @@ def select_best_epoch(history: dict[str, list[float]]) -> int:
     losses = np.asarray(history[SELECTION_METRIC], dtype=float)
     losses = np.where(np.isfinite(losses), losses, np.inf)
     return int(np.argmin(losses))
+
+
+def count_batches(splits: Splits, config: TrainConfig) -> int:
+    """Returns the number of training batches per epoch (the last one may be short)."""
+    return max(1, -(-len(splits.y_train) // config.batch_size))
 
 
 def train_model(
@@ -182,7 +203,7 @@ def train_model(
     so an interrupted run still has it. `extra_callbacks` run after the built-in ones and see
     `epoch_seconds` in the logs. Pass `model` to train an already compiled model instead.
     """
-    model = model or compile_model(config)
+    model = model or compile_model(config, steps_per_epoch=count_batches(splits, config))
     # The guard comes first, so that a diverged epoch stops before anything else reads it.
     guard = DivergenceGuard()
     callbacks = [guard, *build_callbacks(config, checkpoint_path), *extra_callbacks]

@@ -59,9 +59,14 @@ def test_config_is_frozen():
         ({"bidirectional": "maybe"}, "bidirectional: got 'maybe'; valid values are true or false"),
         (
             {"optimizer": "adagrad"},
-            "optimizer: got 'adagrad'; valid values are one of rmsprop, adam, sgd",
+            "optimizer: got 'adagrad'; valid values are one of rmsprop, adam, adamw, sgd",
         ),
         ({"unitz": "16"}, "unknown parameter 'unitz'; valid parameters are arch, units,"),
+        ({"pooling": "attention"}, "pooling: got 'attention'; valid values are one of last, max"),
+        ({"truncating": "middle"}, "truncating: got 'middle'; valid values are one of pre, post"),
+        ({"lr_schedule": "step"}, "lr_schedule: got 'step'; valid values are one of none,"),
+        ({"clipnorm": "-1"}, "clipnorm: got -1.0; valid values are finite numbers >= 0"),
+        ({"spatial_dropout": "1"}, "spatial_dropout: got 1.0; valid values are numbers in [0, 1)"),
     ],
 )
 def test_bad_values_name_the_parameter_and_valid_values(values, message):

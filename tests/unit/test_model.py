@@ -49,3 +49,69 @@ def test_layer_settings_reach_keras_under_the_same_names():
     model = build_model(TrainConfig(units=5, dropout=0.25, recurrent_dropout=0.1))
     layer = model.get_layer("lstm_1")
     assert (layer.units, layer.dropout, layer.recurrent_dropout) == (5, 0.25, 0.1)
+
+
+TINY = {"num_words": 10, "maxlen": 4, "units": 2, "embedding_dim": 3}
+
+
+@pytest.mark.parametrize(
+    ("pooling", "features"), [("last", 2), ("max", 2), ("mean", 2), ("max_mean", 4)]
+)
+def test_pooling_sets_the_classifier_input_and_keeps_the_output_shape(pooling, features):
+    model = build_model(TrainConfig(pooling=pooling, **TINY))
+    assert model.get_layer("probability").input.shape == (None, features)
+    tokens = np.array([[1, 4, 9, 2], [0, 0, 1, 5]], dtype="int32")
+    assert np.asarray(model(tokens)).shape == (2, 1)
+
+
+def test_pooling_adds_parameters_only_where_the_classifier_input_grows():
+    base = build_model(TrainConfig()).count_params()
+    assert build_model(TrainConfig(pooling="max")).count_params() == base
+    assert build_model(TrainConfig(pooling="mean")).count_params() == base
+    # Dense(1) reads 16 features instead of 8: 8 more weights.
+    assert build_model(TrainConfig(pooling="max_mean")).count_params() == base + 8
+
+
+def test_pooling_makes_the_last_recurrent_layer_return_sequences():
+    model = build_model(TrainConfig(layers=2, pooling="mean"))
+    assert [model.get_layer(f"lstm_{i}").return_sequences for i in (1, 2)] == [True, True]
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean"])
+def test_a_masked_model_ignores_the_padding(pooling):
+    import keras
+
+    padded = build_model(TrainConfig(pooling=pooling, mask_zero=True, **TINY))
+    short = build_model(TrainConfig(pooling=pooling, mask_zero=True, **{**TINY, "maxlen": 2}))
+    short.set_weights(padded.get_weights())
+    with_padding = np.asarray(padded(np.array([[0, 0, 4, 5]], dtype="int32")))
+    without = np.asarray(short(np.array([[4, 5]], dtype="int32")))
+    np.testing.assert_allclose(with_padding, without, rtol=1e-6)
+    unmasked = build_model(TrainConfig(pooling=pooling, **TINY))
+    unmasked.set_weights(padded.get_weights())
+    assert not np.allclose(np.asarray(unmasked(np.array([[0, 0, 4, 5]]))), without)
+    keras.backend.clear_session()
+
+
+def test_recipe_knobs_reach_keras_under_their_keras_names():
+    from rnn_tracking.model import build_optimizer
+
+    model = build_model(TrainConfig(spatial_dropout=0.2, mask_zero=True))
+    assert model.get_layer("spatial_dropout").rate == 0.2
+    assert model.get_layer("embedding").mask_zero is True
+    optimizer = build_optimizer(TrainConfig(optimizer="adamw", clipnorm=1.0, weight_decay=0.01))
+    assert type(optimizer).__name__ == "AdamW"
+    assert (optimizer.clipnorm, optimizer.weight_decay) == (1.0, 0.01)
+    plain = build_optimizer(TrainConfig())
+    assert (plain.clipnorm, plain.weight_decay) == (None, None)
+
+
+def test_cosine_schedule_decays_the_rate_to_zero_over_all_steps():
+    from rnn_tracking.model import build_optimizer
+
+    optimizer = build_optimizer(TrainConfig(lr_schedule="cosine", epochs=4), steps_per_epoch=5)
+    schedule = optimizer._learning_rate
+    assert float(schedule(0)) == pytest.approx(1e-4)
+    assert float(schedule(20)) == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="^lr_schedule"):
+        build_optimizer(TrainConfig(lr_schedule="cosine"))

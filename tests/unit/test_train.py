@@ -1,5 +1,7 @@
 """Training on toy arrays: best-epoch selection, restored weights, one test evaluation."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -95,3 +97,36 @@ def test_a_diverged_training_raises_naming_the_epoch_and_the_rate(tmp_path):
 def test_a_finite_training_is_not_called_diverged(tmp_path):
     result = train_model(TOY, make_toy_splits(), tmp_path / "best.keras")
     assert np.isfinite(result.history["loss"]).all()
+
+
+def test_plateau_schedule_lowers_the_rate_after_an_epoch_without_progress(tmp_path):
+    import keras
+
+    from rnn_tracking.train import build_callbacks
+
+    config = TrainConfig(lr_schedule="plateau")
+    [plateau] = [
+        callback
+        for callback in build_callbacks(config, tmp_path / "best.keras")
+        if isinstance(callback, keras.callbacks.ReduceLROnPlateau)
+    ]
+    assert (plateau.monitor, plateau.factor, plateau.patience) == ("val_loss", 0.5, 1)
+    assert not any(
+        isinstance(callback, keras.callbacks.ReduceLROnPlateau)
+        for callback in build_callbacks(TrainConfig(), tmp_path / "best.keras")
+    )
+
+
+def test_recipe_knobs_train_end_to_end(tmp_path):
+    config = dataclasses.replace(
+        TOY,
+        pooling="max_mean",
+        mask_zero=True,
+        spatial_dropout=0.1,
+        optimizer="adamw",
+        clipnorm=1.0,
+        weight_decay=0.01,
+        lr_schedule="cosine",
+    )
+    result = train_model(config, make_toy_splits(), tmp_path / "best.keras")
+    assert result.epochs_run == 3 and np.isfinite(result.test_loss)
