@@ -33,9 +33,6 @@ from rnn_tracking.report.render import (
 )
 from rnn_tracking.report.select import (
     CHILDREN,
-    REPORT_KIND_TAG,
-    SEED_REPEAT_OF_TAG,
-    SEED_REPEATS_TAG,
     STATUSES,
     NoRunsError,
     Selection,
@@ -51,6 +48,7 @@ from rnn_tracking.report.table import (
     build_report,
     compare_best_groups,
 )
+from rnn_tracking.runs import REPORT_KIND_TAG, SEED_REPEAT_OF_TAG, SEED_REPEATS_TAG
 
 __all__ = [
     "CHILDREN",

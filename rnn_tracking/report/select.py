@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import mlflow
-from mlflow.entities import Run, ViewType
+from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
+
+from rnn_tracking.runs import (
+    ENTRY_POINT_TAG,
+    PARENT_RUN_TAG,
+    REPORT_KIND,
+    REPORT_KIND_TAG,
+    SEED_REPEAT_OF_TAG,
+    SEED_REPEATS_TAG,
+    launcher_run_id,
+    resolve_experiment_ids,
+    search_runs_paged,
+)
 
 STATUSES = ("FINISHED", "FAILED", "KILLED", "RUNNING", "SCHEDULED")
 CHILDREN = ("exclude", "include")
-PAGE_SIZE = 1000
-
-# Tags written by rnn-tracking itself (tracking.py writes the seed-repeat ones).
-REPORT_KIND_TAG = "rnn_tracking.kind"
-REPORT_KIND = "report"
-SEED_REPEATS_TAG = "seed_repeats"
-SEED_REPEAT_OF_TAG = "seed_repeat_of"
-PARENT_TAG = "mlflow.parentRunId"
-ENTRY_POINT_TAG = "mlflow.project.entryPoint"
 
 
 def parse_statuses(text: str) -> tuple[str, ...]:
@@ -77,58 +78,6 @@ class Selection:
         return "; ".join(parts)
 
 
-def resolve_experiment_ids(client: MlflowClient, names: Sequence[str]) -> dict[str, str]:
-    """Maps experiment names to ids; with no names, the active experiment.
-
-    An unknown name is a ValueError that lists the experiments that exist.
-    """
-    if not names:
-        env_name = os.environ.get("MLFLOW_EXPERIMENT_NAME")
-        if env_name:
-            names = [env_name]
-        else:
-            experiment_id = os.environ.get("MLFLOW_EXPERIMENT_ID") or "0"
-            experiment = client.get_experiment(experiment_id)
-            return {experiment.name: experiment.experiment_id}
-    found = {}
-    for given in names:
-        experiment = client.get_experiment_by_name(given)
-        if experiment is None and "," in given:
-            # Names may also come comma-separated in one value (as `-P experiment_name=a,b`).
-            parts = [part.strip() for part in given.split(",") if part.strip()]
-            found.update(resolve_experiment_ids(client, parts))
-            continue
-        if experiment is None:
-            known = [e.name for e in client.search_experiments(max_results=50)]
-            raise ValueError(
-                f"experiment_name: no experiment named {given!r}; valid values are the "
-                f"experiments in the store: {', '.join(repr(k) for k in known) or 'none'}."
-            )
-        found[experiment.name] = experiment.experiment_id
-    return found
-
-
-def search_all_runs(
-    client: MlflowClient, experiment_ids: Sequence[str], filter_string: str
-) -> list[Run]:
-    """Returns every active run matching the filter, reading the store page by page."""
-    runs: list[Run] = []
-    token = None
-    while True:
-        page = client.search_runs(
-            list(experiment_ids),
-            filter_string=filter_string,
-            run_view_type=ViewType.ACTIVE_ONLY,
-            max_results=PAGE_SIZE,
-            order_by=["attributes.start_time ASC"],
-            page_token=token,
-        )
-        runs.extend(page)
-        token = page.token
-        if not token:
-            return runs
-
-
 def is_shown_run(run: Run, selection: Selection, own_run_id: str | None) -> bool:
     """Says whether a searched run belongs in the table.
 
@@ -140,14 +89,14 @@ def is_shown_run(run: Run, selection: Selection, own_run_id: str | None) -> bool
         return False
     if tags.get(ENTRY_POINT_TAG) == REPORT_KIND or SEED_REPEATS_TAG in tags:
         return False
-    is_sweep_child = PARENT_TAG in tags and SEED_REPEAT_OF_TAG not in tags
+    is_sweep_child = PARENT_RUN_TAG in tags and SEED_REPEAT_OF_TAG not in tags
     return selection.children == "include" or not is_sweep_child
 
 
 def select_runs(selection: Selection, client: MlflowClient | None = None) -> list[Run]:
     """Returns the runs a selection names, oldest first; raises NoRunsError if none."""
     client = client or MlflowClient()
-    experiments = resolve_experiment_ids(client, selection.experiment_names)
+    experiments = resolve_experiment_ids(selection.experiment_names, client)
     # MLflow's filter compares the status with one value only; several are kept below.
     conditions = []
     if len(selection.statuses) == 1:
@@ -155,14 +104,16 @@ def select_runs(selection: Selection, client: MlflowClient | None = None) -> lis
     if selection.filter_string.strip():
         conditions.append(selection.filter_string.strip())
     try:
-        runs = search_all_runs(client, list(experiments.values()), " and ".join(conditions))
+        runs = list(
+            search_runs_paged(experiments.values(), " and ".join(conditions), client=client)
+        )
     except mlflow.exceptions.MlflowException as error:
         message = str(error.message).splitlines()[0]
         raise ValueError(
             f"filter: MLflow cannot read {selection.filter_string!r} ({message}); valid values "
             "are MLflow search filters such as \"params.arch = 'lstm'\"."
         ) from None
-    own_run_id = os.environ.get("MLFLOW_RUN_ID")
+    own_run_id = launcher_run_id()
     shown = [
         run
         for run in runs

@@ -15,7 +15,8 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking.config import FIELDS, format_value, parse_value
-from rnn_tracking.report.select import Selection, resolve_experiment_ids, select_runs
+from rnn_tracking.report.select import Selection, select_runs
+from rnn_tracking.runs import resolve_experiment_ids
 
 # The metric columns of the table, in order; `seconds_per_epoch` is derived, not logged.
 DEFAULT_METRICS = (
@@ -26,7 +27,6 @@ DEFAULT_METRICS = (
     "train_seconds",
     "seconds_per_epoch",
 )
-DERIVED_METRICS = ("seconds_per_epoch",)
 SIGNIFICANCE_METRIC = "test_accuracy"
 SIGNIFICANCE_LEVEL = 0.05
 MAX_CURVES = 50
@@ -335,7 +335,7 @@ def build_report(
     experiments = {
         experiment_id: name
         for name, experiment_id in resolve_experiment_ids(
-            client, selection.experiment_names
+            selection.experiment_names, client
         ).items()
     }
     frame = runs_to_frame(runs, experiments)
