@@ -12,8 +12,8 @@ from mlflow.tracking import MlflowClient
 
 from rnn_tracking.report.plots import make_plots
 from rnn_tracking.report.render import render_csv, render_html, render_markdown
-from rnn_tracking.report.select import REPORT_KIND, REPORT_KIND_TAG
 from rnn_tracking.report.table import Report
+from rnn_tracking.runs import REPORT_KIND, REPORT_KIND_TAG, launcher_run_id, open_run
 
 
 @dataclass(frozen=True)
@@ -83,15 +83,16 @@ def log_report(report: Report, files: Sequence[Path], experiment_name: str | Non
     """Logs the written files as the artifacts of a `report` run and returns its id.
 
     Inside `mlflow run -e report` the run that `mlflow run` made is used; otherwise a new
-    run named `report` opens in `experiment_name`. It is tagged so that no later report
-    shows it as a row.
+    run named `report` opens in `experiment_name` (the active experiment if there is no
+    such experiment). It is tagged so that no later report shows it as a row, and it ends
+    like every run: KILLED on Ctrl-C, FAILED with an `error` tag if logging fails.
     """
     experiment_id = None
-    if experiment_name and not os.environ.get("MLFLOW_RUN_ID"):
+    if experiment_name and not launcher_run_id():
         experiment = mlflow.get_experiment_by_name(experiment_name)
         experiment_id = experiment.experiment_id if experiment else None
-    with mlflow.start_run(run_name=REPORT_KIND, experiment_id=experiment_id) as run:
-        mlflow.set_tags({REPORT_KIND_TAG: REPORT_KIND})
+    tags = {REPORT_KIND_TAG: REPORT_KIND}
+    with open_run(REPORT_KIND, experiment_id=experiment_id, tags=tags) as run:
         mlflow.log_dict(
             {
                 "selection": report.selection.describe(),
@@ -109,8 +110,3 @@ def log_report(report: Report, files: Sequence[Path], experiment_name: str | Non
             folder = "plots" if path.suffix == ".png" else None
             mlflow.log_artifact(str(path), artifact_path=folder)
         return run.info.run_id
-
-
-def summarize_outputs(files: Sequence[Path]) -> str:
-    """Returns one line listing the files written."""
-    return "wrote " + ", ".join(str(path) for path in files) if files else ""
