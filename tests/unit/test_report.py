@@ -512,6 +512,33 @@ def test_log_to_mlflow_logs_the_outputs_as_a_report_run_that_later_reports_skip(
     assert Path(tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize(
+    ("interruption", "status"),
+    [(KeyboardInterrupt(), "KILLED"), (OSError("disk full"), "FAILED")],
+)
+def test_a_report_run_cut_short_ends_killed_or_failed_with_an_error_tag(
+    store, store_uri, tmp_path, monkeypatch, interruption, status
+):
+    import mlflow
+
+    client, _ = store
+    built = make(store, "compare")
+
+    def cut_short(*args, **kwargs):
+        raise interruption
+
+    monkeypatch.setattr(mlflow, "log_dict", cut_short)
+    with pytest.raises(type(interruption)):
+        report.log_report(built, [], "compare")
+    experiment = client.get_experiment_by_name("compare")
+    [run] = client.search_runs(
+        [experiment.experiment_id], f"tags.`{report.REPORT_KIND_TAG}` = 'report'"
+    )
+    assert run.info.status == status
+    assert run.data.tags["error"].startswith(type(interruption).__name__)
+    client.delete_run(run.info.run_id)
+
+
 def test_report_help_states_the_defaults_the_report_applies(capsys):
     with pytest.raises(SystemExit):
         main(["report", "--help"])
