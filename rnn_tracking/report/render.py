@@ -6,13 +6,16 @@ Every value is escaped because run names and params come from users.
 from __future__ import annotations
 
 import base64
-import html
+import functools
 import math
 from collections.abc import Sequence
 
 import pandas as pd
 
 from rnn_tracking.report.table import MISSING, Report
+
+# The HTML page, in the package's templates/ folder.
+PAGE_TEMPLATE = "report.html"
 
 # Shown as whole numbers in a run's row; every other metric gets a fixed number of decimals.
 INTEGER_METRICS = ("param_count", "best_epoch", "epochs_run")
@@ -109,60 +112,53 @@ def render_csv(report: Report) -> str:
     return report.table.to_csv(index=False)
 
 
+@functools.cache
+def load_page_template():
+    """Loads the HTML page template shipped in the package, with autoescape on.
+
+    Autoescape runs every value, header and caption through HTML escaping, so a run named
+    `<script>...</script>` is shown as text wherever the template places it.
+    """
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("rnn_tracking.report", "templates"),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return environment.get_template(PAGE_TEMPLATE)
+
+
 def render_html(report: Report, plots: dict[str, bytes]) -> str:
     """Returns one self-contained HTML page: the table, the comparison and the plots.
 
-    Every value, header and caption goes through html.escape, so a run named
-    `<script>...</script>` is shown as text. The page is also well-formed XML.
+    The page is `templates/report.html` with autoescape on, so every user value is shown as
+    text; the plots are embedded as base64 PNG data URIs. The page is also well-formed XML.
     """
     shown = display_table(report)
     numeric = numeric_columns(report)
-    e = html.escape
-    head = "".join(
-        f'<th class="{"num" if column in numeric else "text"}">{e(str(column))}</th>'
-        for column in shown.columns
-    )
-    body = "\n".join(
-        "<tr>"
-        + "".join(
-            f'<td class="{"num" if column in numeric else "text"}">{e(str(value))}</td>'
+
+    def kind(column: str) -> str:
+        return "num" if column in numeric else "text"
+
+    columns = [{"name": str(column), "kind": kind(column)} for column in shown.columns]
+    rows = [
+        [
+            {"value": str(value), "kind": kind(column)}
             for column, value in zip(shown.columns, row, strict=True)
-        )
-        + "</tr>"
+        ]
         for row in shown.itertuples(index=False)
-    )
-    figures = "\n".join(
-        f'<figure><img alt="{e(name)}" src="data:image/png;base64,'
-        f'{base64.b64encode(png).decode("ascii")}" /><figcaption>{e(name)}</figcaption></figure>'
+    ]
+    figures = [
+        {"name": name, "source": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
         for name, png in plots.items()
+    ]
+    return load_page_template().render(
+        selection=f"{len(report.runs)} runs: {report.selection.describe()}.",
+        created=report.created,
+        columns=columns,
+        rows=rows,
+        comparison=report.comparison,
+        figures=figures,
     )
-    comparison = f'<p class="comparison">{e(report.comparison)}</p>' if report.comparison else ""
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8" />
-<title>rnn-tracking report</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; }}
-table {{ border-collapse: collapse; }}
-th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; }}
-td.num, th.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-figure {{ display: inline-block; margin: 1em; }}
-img {{ max-width: 48em; }}
-</style>
-</head>
-<body>
-<h1>Run comparison</h1>
-<p class="selection">{e(f"{len(report.runs)} runs: {report.selection.describe()}.")} Made {e(report.created)}.</p>
-<table>
-<thead><tr>{head}</tr></thead>
-<tbody>
-{body}
-</tbody>
-</table>
-{comparison}
-<h2>Plots</h2>
-{figures}
-</body>
-</html>
-"""

@@ -546,3 +546,17 @@ def test_report_help_states_the_defaults_the_report_applies(capsys):
     assert f"(default: {', '.join(report.DEFAULT_METRICS)})" in text
     assert f"(default: {report.MAX_CURVES})" in text
     assert " or ".join(report.CHILDREN) in text
+
+
+def test_every_report_template_is_shipped_as_package_data():
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["rnn_tracking.report"]
+    package = root / "rnn_tracking" / "report"
+    templates = [path.relative_to(package).as_posix() for path in package.glob("templates/*")]
+    assert templates
+    assert all(any(fnmatch.fnmatch(name, p) for p in patterns) for name in templates)
