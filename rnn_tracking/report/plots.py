@@ -22,6 +22,11 @@ from rnn_tracking.report.table import (
 
 CURVE_METRIC = "val_accuracy"
 
+# Text properties for what users wrote (run names, params, group keys): drawn as written,
+# never parsed as mathtext (`$...$`, backslashes) nor sent through LaTeX, so a param value
+# such as `a$b` or `\alpha` can neither crash a plot nor change what it says.
+LITERAL_TEXT = {"parse_math": False, "usetex": False}
+
 PLOT_NAMES = (
     "learning_curves.png",
     "test_accuracy_by_group.png",
@@ -45,6 +50,12 @@ def pareto_front(costs: Sequence[float], scores: Sequence[float]) -> np.ndarray:
             mask[index] = True
             best = scores[index]
     return mask
+
+
+def show_literally(texts: Sequence) -> None:
+    """Makes Matplotlib draw each Text artist as written (see LITERAL_TEXT)."""
+    for text in texts:
+        text.set(**LITERAL_TEXT)
 
 
 def figure_to_png(figure) -> bytes:
@@ -106,7 +117,7 @@ def plot_learning_curves(report: Report, client: MlflowClient) -> bytes:
     axis.set_ylabel(CURVE_METRIC)
     axis.set_title(f"{CURVE_METRIC} per epoch ({len(order)} runs)")
     if drawn:
-        axis.legend(fontsize="small")
+        show_literally(axis.legend(fontsize="small").get_texts())
     return figure_to_png(figure)
 
 
@@ -144,12 +155,12 @@ def plot_group_accuracy(report: Report) -> bytes:
             va="bottom",
             fontsize="small",
         )
-    axis.set_xticks(positions, stats.index, rotation=20, ha="right")
+    axis.set_xticks(positions, stats.index, rotation=20, ha="right", **LITERAL_TEXT)
     if len(stats):
         low = (stats["mean"] - stats["std"].fillna(0)).min()
         axis.set_ylim(max(0.0, low - 0.05), min(1.05, tops.max() + 0.06))
     axis.set_ylabel(f"{SIGNIFICANCE_METRIC} (mean ± std)")
-    axis.set_title(f"{SIGNIFICANCE_METRIC} by {', '.join(keys)}")
+    axis.set_title(f"{SIGNIFICANCE_METRIC} by {', '.join(keys)}", **LITERAL_TEXT)
     return figure_to_png(figure)
 
 
@@ -213,9 +224,10 @@ def plot_pareto(report: Report, cost: str) -> bytes:
                 textcoords="offset points",
                 xytext=(6, -10),
                 fontsize="small",
+                **LITERAL_TEXT,
             )
     if len(points):
-        axis.legend(fontsize="small", loc="best")
+        show_literally(axis.legend(fontsize="small", loc="best").get_texts())
     positive = points["cost"][points["cost"] > 0]
     if len(positive) and positive.max() / positive.min() > 20:
         axis.set_xscale("log")
