@@ -209,6 +209,7 @@ def open_run(
     run_name: str | None = None,
     *,
     run_id: str | None = None,
+    experiment_id: str | None = None,
     nested: bool = False,
     tags: dict[str, str] | None = None,
     killed_exceptions: tuple[type[BaseException], ...] = (),
@@ -217,12 +218,15 @@ def open_run(
 
     FINISHED on success; KILLED on Ctrl-C, SIGTERM (raised as KeyboardInterrupt by the CLI)
     or any of `killed_exceptions`; FAILED on any other error. Both of the latter record the
-    error in the `error` tag and re-raise it. Async-logged metrics are flushed first.
+    error in the `error` tag and re-raise it. Async-logged metrics are flushed first. A new
+    run opens in `experiment_id` if given, else in the active experiment.
     """
     prepare_tracking_store()
     if _command_line:
         tags = {COMMAND_LINE_TAG: _command_line, **(tags or {})}
-    run = mlflow.start_run(run_id=run_id, run_name=run_name, nested=nested, tags=tags)
+    run = mlflow.start_run(
+        run_id=run_id, experiment_id=experiment_id, run_name=run_name, nested=nested, tags=tags
+    )
     try:
         yield run
     except (KeyboardInterrupt, *killed_exceptions) as error:

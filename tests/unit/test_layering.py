@@ -1,7 +1,10 @@
-"""Imports point one way: training code never pulls in MLflow or Optuna."""
+"""Imports point one way: training code never pulls in MLflow or Optuna, and the report
+uses only the run vocabulary and the config of the package."""
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 
 def test_importing_train_imports_neither_mlflow_nor_optuna():
@@ -13,3 +16,37 @@ def test_importing_train_imports_neither_mlflow_nor_optuna():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout
     assert output.strip().splitlines()[-1] == "[]"
+
+
+# The only modules of the package that `rnn_tracking.report` may use besides its own.
+REPORT_MAY_IMPORT = {"rnn_tracking", "rnn_tracking.config", "rnn_tracking.runs"}
+
+
+def test_importing_report_loads_no_package_module_but_runs_and_config():
+    code = (
+        "import importlib, pkgutil, sys, rnn_tracking.report as r;"
+        "[importlib.import_module(f'rnn_tracking.report.{m.name}')"
+        " for m in pkgutil.iter_modules(r.__path__)];"
+        "print(sorted(m for m in sys.modules if m.startswith('rnn_tracking')"
+        " and not m.startswith('rnn_tracking.report')))"
+    )
+    output = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(ast.literal_eval(output.strip().splitlines()[-1]))
+    assert loaded <= REPORT_MAY_IMPORT
+
+
+def test_report_source_imports_no_package_module_but_runs_and_config():
+    # Also the imports inside functions, which importing the package does not run.
+    package = Path(__file__).resolve().parents[2] / "rnn_tracking" / "report"
+    imported = set()
+    for path in package.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                imported.add(node.module)
+            elif isinstance(node, ast.Import):
+                imported.update(alias.name for alias in node.names)
+    ours = {name for name in imported if name.split(".")[0] == "rnn_tracking"}
+    outside = {name for name in ours if not name.startswith("rnn_tracking.report")}
+    assert outside <= REPORT_MAY_IMPORT

@@ -163,6 +163,35 @@ def store(tmp_path_factory):
     return client, ids
 
 
+# Run names and param values that Matplotlib would read as mathtext: the first renders
+# wrongly, the second crashes the parser (unknown symbol, dangling superscript).
+MATH_NAMES = ("$x$ \\alpha", "$\\foo$ and $x^$")
+
+
+@pytest.fixture(scope="module")
+def math_store(tmp_path_factory):
+    """Fills a store of two runs per name in MATH_NAMES; the name is also param `label`."""
+    uri = f"sqlite:///{tmp_path_factory.mktemp('math') / 'mlflow.db'}"
+    client = MlflowClient(tracking_uri=uri)
+    experiment = client.create_experiment("math")
+    for index, name in enumerate(MATH_NAMES):
+        for seed in (1, 2):
+            metrics = {
+                "test_accuracy": 0.7 + 0.05 * index + 0.01 * seed,
+                "train_seconds": 10.0 + index,
+                "param_count": 100 + index,
+                "epochs_run": 2,
+            }
+            params = {"arch": "lstm", "label": name, "seed": str(seed)}
+            log_run(client, experiment, name, params, metrics, curve=[0.6, 0.7])
+    return client
+
+
+def make_math(client, group_by=()):
+    selection = Selection(experiment_names=("math",))
+    return build_report(selection, TableOptions(group_by=group_by), client)
+
+
 @pytest.fixture
 def store_uri(store, monkeypatch):
     """Points MLflow (environment and fluent API) at the module's store, then back."""
@@ -415,7 +444,7 @@ def test_csv_round_trips_to_the_numeric_table(store, tmp_path):
         pd.testing.assert_frame_equal(read, built.table, check_dtype=False)
 
 
-def test_html_is_well_formed_and_escapes_every_user_value(store):
+def test_html_is_well_formed_and_escapes_every_user_value(store, math_store):
     built = make(store, "messy")
     page = report.render_html(built, {"plot.png": b"\x89PNG fake"})
     assert SCRIPT_NAME not in page
@@ -425,6 +454,10 @@ def test_html_is_well_formed_and_escapes_every_user_value(store):
     assert SCRIPT_NAME in cells
     image = root.find(".//img")
     assert image.get("src").startswith("data:image/png;base64,")
+    # Dollars and backslashes are not markup in HTML: they are shown as written.
+    page = report.render_html(make_math(math_store), {})
+    root = ElementTree.fromstring(page.removeprefix("<!DOCTYPE html>\n"))
+    assert set(MATH_NAMES) <= {cell.text for cell in root.iter("td")}
 
 
 def test_pareto_front_keeps_the_points_no_cheaper_point_beats():
@@ -456,6 +489,33 @@ def test_plots_are_pngs_and_read_histories_only_of_the_shown_runs(store, monkeyp
     assert list(plots) == list(report.PLOT_NAMES)
     assert all(png.startswith(b"\x89PNG") for png in plots.values())
     assert sorted(fetched) == sorted([ids["lstm-s44"], ids["lstm-s43"]])
+
+
+@pytest.mark.parametrize("group_by", [(), ("label",)])
+def test_plots_draw_run_names_and_group_labels_as_written_not_as_mathtext(
+    math_store, monkeypatch, group_by
+):
+    import matplotlib.text
+
+    from rnn_tracking.report import plots
+
+    drawn = []
+    original = plots.figure_to_png
+
+    def capture(figure):
+        figure.canvas.draw()
+        drawn.extend(
+            text
+            for text in figure.findobj(matplotlib.text.Text)
+            if any(name in text.get_text() for name in MATH_NAMES)
+        )
+        return original(figure)
+
+    monkeypatch.setattr(plots, "figure_to_png", capture)
+    pngs = report.make_plots(make_math(math_store, group_by), math_store)
+    assert all(png.startswith(b"\x89PNG") for png in pngs.values())
+    assert drawn
+    assert not any(text.get_parse_math() or text.get_usetex() for text in drawn)
 
 
 def test_report_command_writes_every_output(store_uri, tmp_path):
@@ -512,6 +572,33 @@ def test_log_to_mlflow_logs_the_outputs_as_a_report_run_that_later_reports_skip(
     assert Path(tmp_path / "report.html").exists()
 
 
+@pytest.mark.parametrize(
+    ("interruption", "status"),
+    [(KeyboardInterrupt(), "KILLED"), (OSError("disk full"), "FAILED")],
+)
+def test_a_report_run_cut_short_ends_killed_or_failed_with_an_error_tag(
+    store, store_uri, tmp_path, monkeypatch, interruption, status
+):
+    import mlflow
+
+    client, _ = store
+    built = make(store, "compare")
+
+    def cut_short(*args, **kwargs):
+        raise interruption
+
+    monkeypatch.setattr(mlflow, "log_dict", cut_short)
+    with pytest.raises(type(interruption)):
+        report.log_report(built, [], "compare")
+    experiment = client.get_experiment_by_name("compare")
+    [run] = client.search_runs(
+        [experiment.experiment_id], f"tags.`{report.REPORT_KIND_TAG}` = 'report'"
+    )
+    assert run.info.status == status
+    assert run.data.tags["error"].startswith(type(interruption).__name__)
+    client.delete_run(run.info.run_id)
+
+
 def test_report_help_states_the_defaults_the_report_applies(capsys):
     with pytest.raises(SystemExit):
         main(["report", "--help"])
@@ -519,3 +606,17 @@ def test_report_help_states_the_defaults_the_report_applies(capsys):
     assert f"(default: {', '.join(report.DEFAULT_METRICS)})" in text
     assert f"(default: {report.MAX_CURVES})" in text
     assert " or ".join(report.CHILDREN) in text
+
+
+def test_every_report_template_is_shipped_as_package_data():
+    import fnmatch
+
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["rnn_tracking.report"]
+    package = root / "rnn_tracking" / "report"
+    templates = [path.relative_to(package).as_posix() for path in package.glob("templates/*")]
+    assert templates
+    assert all(any(fnmatch.fnmatch(name, p) for p in patterns) for name in templates)
