@@ -188,7 +188,7 @@ def test_data_option_replaces_the_fixed_data_source(tmp_path):
 
 
 def test_space_reading_needs_no_optuna():
-    code = "import sys, rnn_tracking.space; print('optuna' in sys.modules)"
+    code = "import sys, rnn_tracking.sweep.space; print('optuna' in sys.modules)"
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
