@@ -19,13 +19,15 @@ The rooms, in import order:
 | module | owns |
 |---|---|
 | `space` | the space file: reading and validating it (no optuna) |
+| `parent_run` | the MLflow side: the study's parent run, session runs, trial-run tags (no optuna) |
 | `sampling` | samplers reseeded per trial, pruners, `load_space` |
 | `storage` | journal and database storages with heartbeats, stale trials |
 | `trials` | the objective: data cache, reporter, runner, the tally |
 | `study` | loading or creating the study and naming its parent run; table, plots |
 | `session` | one worker's loop, its progress lines, `run_sweep` |
 
-This is the only package that imports optuna. Its names are re-exported here and loaded
+This is the only package that imports optuna; `parent_run` is its only room that calls
+MLflow itself (trial runs are `tracking`'s). Its names are re-exported here and loaded
 on first use, so `import rnn_tracking.sweep.space` reads space files without importing
 optuna.
 """

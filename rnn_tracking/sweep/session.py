@@ -21,6 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from rnn_tracking import runs, tracking
 from rnn_tracking.config import format_value
+from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.sampling import describe_pruner, make_sampler
 from rnn_tracking.sweep.space import SearchSpace
 from rnn_tracking.sweep.storage import (
@@ -164,8 +165,8 @@ class Sweep:
         }
         if best is not None:
             metrics |= {"best_value": float(best.value), "best_trial": best.number}
-        tracking.log_study_metrics(self.parent_run_id, metrics, step=tally.done)
-        tracking.log_study_table(self.parent_run_id, trials_table(self.study, self.space))
+        parent_run.log_study_metrics(self.parent_run_id, metrics, step=tally.done)
+        parent_run.log_study_table(self.parent_run_id, trials_table(self.study, self.space))
 
     def finish(self, status: str, log_best: bool) -> tuple[Tally, FrozenTrial | None]:
         """Logs the summary, artifacts and (once final) the best params; ends the parent.
@@ -176,7 +177,7 @@ class Sweep:
         best = best_trial(self.study)
         self.log_progress(tally, best)
         figures, skipped = study_figures(self.study)
-        tracking.log_study_artifacts(self.parent_run_id, self.space.path, figures)
+        parent_run.log_study_artifacts(self.parent_run_id, self.space.path, figures)
         import matplotlib.pyplot as plt
 
         for figure in figures.values():
@@ -185,13 +186,13 @@ class Sweep:
             self.echo("plots skipped: " + "; ".join(skipped))
         if log_best and best is not None:
             params = {f"best_{name}": format_value(value) for name, value in best.params.items()}
-            if not tracking.log_best_params(self.parent_run_id, params):
+            if not parent_run.log_best_params(self.parent_run_id, params):
                 self.echo(
                     f"the parent run keeps the best_ params it logged first (MLflow params "
                     f"never change); the best trial is now {best.number}: see the metric "
                     "best_trial and trials.csv"
                 )
-        tracking.end_study_parent("RUNNING" if tally.running else status)
+        parent_run.end_study_parent("RUNNING" if tally.running else status)
         return tally, best
 
 
@@ -278,7 +279,7 @@ def run_sweep(
         sweep.finish("KILLED", log_best=False)
         raise
     except BaseException as error:
-        tracking.set_run_tags(parent_run_id, {"error": f"{type(error).__name__}: {error}"})
+        parent_run.set_run_tags(parent_run_id, {"error": f"{type(error).__name__}: {error}"})
         sweep.finish("FAILED", log_best=False)
         raise
     # The best_ params are final only when the study holds all its trials.

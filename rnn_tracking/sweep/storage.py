@@ -27,7 +27,7 @@ from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
-from rnn_tracking import tracking
+from rnn_tracking.sweep import parent_run
 
 # A trial is stale once its worker has missed this many heartbeats in a row.
 GRACE_HEARTBEATS = 3
@@ -106,8 +106,8 @@ class StaleTrialHandler:
         )
         run_id = trial.user_attrs.get(RUN_ATTR)
         if run_id:
-            tracking.fail_orphaned_run(run_id, error)
-            tracking.set_run_tags(run_id, {STATE_TAG: "failed"})
+            parent_run.fail_orphaned_run(run_id, error)
+            parent_run.set_run_tags(run_id, {STATE_TAG: "failed"})
         self.echo(
             f"trial {trial.number}: its worker stopped (no heartbeat for {self.grace_period} s); failed and queued again"
         )
@@ -115,7 +115,7 @@ class StaleTrialHandler:
 
 def default_storage() -> str:
     """Returns the default Optuna storage: `optuna.journal` beside the tracking database."""
-    return str(tracking.tracking_store_directory() / DEFAULT_JOURNAL_NAME)
+    return str(parent_run.tracking_store_directory() / DEFAULT_JOURNAL_NAME)
 
 
 def is_database_url(storage: str) -> bool:

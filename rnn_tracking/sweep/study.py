@@ -16,7 +16,8 @@ import numpy as np
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from rnn_tracking import runs, tracking
+from rnn_tracking import runs
+from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.sampling import make_pruner, make_sampler
 from rnn_tracking.sweep.space import SearchSpace
 from rnn_tracking.sweep.storage import RUN_ATTR
@@ -98,7 +99,7 @@ def attach_study(
     candidate = None
     try:
         if study is None:
-            candidate = tracking.start_study_parent(name, parent_tags, launcher)
+            candidate = parent_run.start_study_parent(name, parent_tags, launcher)
             try:
                 study = optuna.create_study(
                     study_name=name,
@@ -111,10 +112,10 @@ def attach_study(
                 study = load_study_if_exists(name, storage, space)
                 parent = wait_for_parent(study)
                 if launcher is None:
-                    tracking.discard_run(candidate, superseded_by=parent or "")
+                    parent_run.discard_run(candidate, superseded_by=parent or "")
                     candidate = None
                 elif parent is not None:
-                    tracking.keep_as_session(launcher, parent, name)
+                    parent_run.keep_as_session(launcher, parent, name)
                     launcher = candidate = None
             else:
                 study.set_user_attr(SPACE_ATTR, space.describe())
@@ -130,20 +131,20 @@ def attach_study(
             )
         check_same_space(study, space)
         if launcher:
-            tracking.keep_as_session(launcher, parent, name)
+            parent_run.keep_as_session(launcher, parent, name)
             echo(f"the run that `mlflow run` made ({launcher}) is a session under the parent")
             launcher = None
-        tracking.resume_study_parent(parent)
-        tracking.set_run_tags(parent, parent_tags)
+        parent_run.resume_study_parent(parent)
+        parent_run.set_run_tags(parent, parent_tags)
         return study, parent
     except BaseException as error:
         # Nothing is left RUNNING: neither `mlflow run`'s run nor a candidate parent.
         for run_id in {launcher, candidate} - {None}:
-            if tracking.active_run_id() == run_id:
-                tracking.set_run_tags(run_id, {"error": f"{type(error).__name__}: {error}"})
-                tracking.end_study_parent("FAILED")
+            if parent_run.active_run_id() == run_id:
+                parent_run.set_run_tags(run_id, {"error": f"{type(error).__name__}: {error}"})
+                parent_run.end_study_parent("FAILED")
             else:
-                tracking.fail_orphaned_run(run_id, f"{type(error).__name__}: {error}")
+                parent_run.fail_orphaned_run(run_id, f"{type(error).__name__}: {error}")
         raise
 
 

@@ -22,6 +22,7 @@ from optuna.trial import FrozenTrial, TrialState
 from rnn_tracking import tracking
 from rnn_tracking.config import TrainConfig, describe_run
 from rnn_tracking.data import Splits, load_splits
+from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.space import SPLIT_FIELDS, SearchSpace
 from rnn_tracking.sweep.storage import RUN_ATTR, STATE_TAG, make_retry_callback
 
@@ -70,7 +71,7 @@ class TrialReporter(keras.callbacks.Callback):
     def on_train_begin(self, logs: dict | None = None) -> None:
         # The run is open by now; storing its id at once keeps the link even if the worker
         # dies mid-trial, so the run can be ended when the trial is found stale.
-        self.run_id = tracking.active_run_id()
+        self.run_id = parent_run.active_run_id()
         if self.run_id:
             self.trial.set_user_attr(RUN_ATTR, self.run_id)
 
@@ -168,13 +169,13 @@ class TrialRunner:
         self, trial: optuna.Trial, reporter: TrialReporter, state: str, tags: dict | None = None
     ) -> None:
         """Links the trial and its run both ways and tags the run with the trial's state."""
-        run_id = reporter.run_id or tracking.find_child_run(
+        run_id = reporter.run_id or parent_run.find_child_run(
             self.parent_run_id, TRIAL_TAG, str(trial.number)
         )
         if run_id is None:
             return
         trial.set_user_attr(RUN_ATTR, run_id)
-        tracking.set_run_tags(run_id, {STATE_TAG: state, **(tags or {})})
+        parent_run.set_run_tags(run_id, {STATE_TAG: state, **(tags or {})})
 
 
 def record_failed_run(
