@@ -11,20 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-from mlflow.entities import RunStatus
 from mlflow.tracking import MlflowClient
+
+from rnn_tracking import runs
 
 
 def tracking_store_directory() -> Path:
     """Returns the folder of the SQLite tracking database in use, else the working folder."""
-    from sqlalchemy.engine import make_url
-
-    uri = mlflow.get_tracking_uri()
-    if uri.startswith("sqlite:"):
-        database = make_url(uri).database
-        if database and database != ":memory:":
-            return Path(database).resolve().parent
-    return Path.cwd()
+    database = runs.sqlite_database_path(mlflow.get_tracking_uri())
+    return database.parent if database is not None else Path.cwd()
 
 
 def start_study_parent(
@@ -46,12 +41,12 @@ def discard_run(run_id: str, superseded_by: str) -> None:
     the run it made is gone by the end (see `keep_as_session`).
     """
     client = MlflowClient()
-    client.set_tag(run_id, "superseded_by", superseded_by)
+    client.set_tag(run_id, runs.SUPERSEDED_BY_TAG, superseded_by)
     active = mlflow.active_run()
     if active is not None and active.info.run_id == run_id:
-        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+        mlflow.end_run(runs.FINISHED)
     else:
-        client.set_terminated(run_id, RunStatus.to_string(RunStatus.FINISHED))
+        client.set_terminated(run_id, runs.FINISHED)
     client.delete_run(run_id)
 
 
@@ -63,20 +58,18 @@ def keep_as_session(run_id: str, parent_run_id: str, study_name: str) -> None:
     worker exits), so the run stays as a record of that session: its params are the
     `-P` values, its tag `sweep_session` says what it is, and it holds no trial.
     """
-    from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID, MLFLOW_RUN_NAME
-
     set_run_tags(
         run_id,
         {
-            MLFLOW_PARENT_RUN_ID: parent_run_id,
-            MLFLOW_RUN_NAME: f"{study_name}-session",
-            "sweep_session": "true",
-            "optuna_study": study_name,
+            runs.PARENT_RUN_TAG: parent_run_id,
+            runs.RUN_NAME_TAG: f"{study_name}-session",
+            runs.SESSION_TAG: "true",
+            runs.STUDY_TAG: study_name,
         },
     )
     active = mlflow.active_run()
     if active is not None and active.info.run_id == run_id:
-        mlflow.end_run(RunStatus.to_string(RunStatus.FINISHED))
+        mlflow.end_run(runs.FINISHED)
 
 
 def resume_study_parent(run_id: str) -> None:
@@ -122,12 +115,12 @@ def find_child_run(parent_run_id: str, tag: str, value: str) -> str | None:
     """Returns the id of a child of `parent_run_id` whose tag `tag` equals `value`, if any."""
     client = MlflowClient()
     experiment_id = client.get_run(parent_run_id).info.experiment_id
-    runs = client.search_runs(
+    found = client.search_runs(
         [experiment_id],
-        filter_string=f"tags.mlflow.parentRunId = '{parent_run_id}' and tags.{tag} = '{value}'",
+        filter_string=f"tags.{runs.PARENT_RUN_TAG} = '{parent_run_id}' and tags.{tag} = '{value}'",
         max_results=1,
     )
-    return runs[0].info.run_id if runs else None
+    return found[0].info.run_id if found else None
 
 
 def set_run_tags(run_id: str, tags: dict[str, str]) -> None:
@@ -143,10 +136,10 @@ def fail_orphaned_run(run_id: str, error: str) -> bool:
     Used for the run of a trial whose worker died: nothing else would ever end it.
     """
     client = MlflowClient()
-    if client.get_run(run_id).info.status != RunStatus.to_string(RunStatus.RUNNING):
+    if client.get_run(run_id).info.status != runs.RUNNING:
         return False
-    client.set_tag(run_id, "error", error)
-    client.set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+    client.set_tag(run_id, runs.ERROR_TAG, error)
+    client.set_terminated(run_id, runs.FAILED)
     return True
 
 

@@ -19,7 +19,7 @@ import optuna
 from optuna.storages import fail_stale_trials
 from optuna.trial import FrozenTrial, TrialState
 
-from rnn_tracking import runs, tracking
+from rnn_tracking import runs
 from rnn_tracking.config import format_value
 from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.sampling import describe_pruner, make_sampler
@@ -32,7 +32,7 @@ from rnn_tracking.sweep.storage import (
     redact_storage,
 )
 from rnn_tracking.sweep.study import attach_study, best_trial, study_figures, trials_table
-from rnn_tracking.sweep.trials import STUDY_TAG, SplitsCache, Tally, TrialRunner, tally_trials
+from rnn_tracking.sweep.trials import SplitsCache, Tally, TrialRunner, tally_trials
 
 # The options of a sweep, with their defaults (the CLI and MLproject use these).
 DEFAULT_N_TRIALS = 30
@@ -240,9 +240,9 @@ def run_sweep(
     backend = open_storage(
         location, heartbeat_interval=heartbeat_interval, stale_trial_callback=stale
     )
-    tracking.select_experiment(experiment_name)
+    runs.select_experiment(experiment_name)
     parent_tags = {
-        STUDY_TAG: name,
+        runs.STUDY_TAG: name,
         "optuna_storage": redact_storage(location),
         "optuna_sampler": str(make_sampler(space)),
         "optuna_pruner": describe_pruner(space),

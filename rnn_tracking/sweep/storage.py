@@ -27,6 +27,7 @@ from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial, TrialState
 
+from rnn_tracking import runs
 from rnn_tracking.sweep import parent_run
 
 # A trial is stale once its worker has missed this many heartbeats in a row.
@@ -35,10 +36,9 @@ GRACE_HEARTBEATS = 3
 MAX_RETRIES = 2
 DEFAULT_JOURNAL_NAME = "optuna.journal"
 
-# Names on the Optuna side (user attributes) and on the MLflow side (tags).
+# Names on the Optuna side (user attributes); the MLflow side's tags are in `runs`.
 RUN_ATTR = "mlflow_run_id"
 HEARTBEAT_ATTR = "heartbeat"
-STATE_TAG = "trial_state"
 
 
 class HeartbeatJournalStorage(JournalStorage, BaseHeartbeat):
@@ -107,7 +107,7 @@ class StaleTrialHandler:
         run_id = trial.user_attrs.get(RUN_ATTR)
         if run_id:
             parent_run.fail_orphaned_run(run_id, error)
-            parent_run.set_run_tags(run_id, {STATE_TAG: "failed"})
+            parent_run.set_run_tags(run_id, {runs.TRIAL_STATE_TAG: "failed"})
         self.echo(
             f"trial {trial.number}: its worker stopped (no heartbeat for {self.grace_period} s); failed and queued again"
         )

@@ -19,19 +19,12 @@ import keras
 import optuna
 from optuna.trial import FrozenTrial, TrialState
 
-from rnn_tracking import tracking
+from rnn_tracking import runs, tracking
 from rnn_tracking.config import TrainConfig, describe_run
 from rnn_tracking.data import Splits, load_splits
 from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.space import SPLIT_FIELDS, SearchSpace
-from rnn_tracking.sweep.storage import RUN_ATTR, STATE_TAG, make_retry_callback
-
-# Names on the MLflow side (tags).
-TRIAL_TAG = "trial_number"
-PRUNED_TAG = "pruned_at_epoch"
-RETRY_TAG = "retry_of_trial"
-STUDY_TAG = "optuna_study"
-WORKER_TAG = "optuna_worker"
+from rnn_tracking.sweep.storage import RUN_ATTR, make_retry_callback
 
 
 class SplitsCache:
@@ -123,10 +116,14 @@ class TrialRunner:
         keras.backend.clear_session()
         sampled = {spec.name: spec.suggest(trial) for spec in self.space.params}
         config = self.space.config_for(sampled)
-        tags = {TRIAL_TAG: str(trial.number), STUDY_TAG: self.study_name, WORKER_TAG: self.worker}
+        tags = {
+            runs.TRIAL_TAG: str(trial.number),
+            runs.STUDY_TAG: self.study_name,
+            runs.WORKER_TAG: self.worker,
+        }
         retry_of = find_trial(trial.study, trial.number).system_attrs.get("failed_trial")
         if retry_of is not None:
-            tags[RETRY_TAG] = str(retry_of)
+            tags[runs.RETRY_TAG] = str(retry_of)
         run_name = f"trial-{trial.number}-{describe_run(config)}"
         reporter = TrialReporter(trial, self.space.metric)
         try:
@@ -148,7 +145,7 @@ class TrialRunner:
                 verbose=self.verbose,
             )
         except optuna.TrialPruned:
-            self.finish(trial, reporter, "pruned", {PRUNED_TAG: str(reporter.pruned_at_epoch)})
+            self.finish(trial, reporter, "pruned", {runs.PRUNED_TAG: str(reporter.pruned_at_epoch)})
             raise
         except BaseException as error:
             self.errors[trial.number] = f"{type(error).__name__}: {error}"
@@ -170,12 +167,12 @@ class TrialRunner:
     ) -> None:
         """Links the trial and its run both ways and tags the run with the trial's state."""
         run_id = reporter.run_id or parent_run.find_child_run(
-            self.parent_run_id, TRIAL_TAG, str(trial.number)
+            self.parent_run_id, runs.TRIAL_TAG, str(trial.number)
         )
         if run_id is None:
             return
         trial.set_user_attr(RUN_ATTR, run_id)
-        parent_run.set_run_tags(run_id, {STATE_TAG: state, **(tags or {})})
+        parent_run.set_run_tags(run_id, {runs.TRIAL_STATE_TAG: state, **(tags or {})})
 
 
 def record_failed_run(
