@@ -44,7 +44,7 @@ def discard_run(run_id: str, superseded_by: str) -> None:
     client.set_tag(run_id, runs.SUPERSEDED_BY_TAG, superseded_by)
     active = mlflow.active_run()
     if active is not None and active.info.run_id == run_id:
-        mlflow.end_run(runs.FINISHED)
+        runs.end_active_run(runs.FINISHED)
     else:
         client.set_terminated(run_id, runs.FINISHED)
     client.delete_run(run_id)
@@ -69,7 +69,7 @@ def keep_as_session(run_id: str, parent_run_id: str, study_name: str) -> None:
     )
     active = mlflow.active_run()
     if active is not None and active.info.run_id == run_id:
-        mlflow.end_run(runs.FINISHED)
+        runs.end_active_run(runs.FINISHED)
 
 
 def resume_study_parent(run_id: str) -> None:
@@ -97,12 +97,20 @@ def resume_study_parent(run_id: str) -> None:
     mlflow.start_run(run_id=run_id)
 
 
-def end_study_parent(status: str) -> None:
-    """Ends the active parent run with `status` (FINISHED, KILLED, FAILED or RUNNING).
+def end_study_parent(
+    status: str, error: BaseException | None = None, *, still_running: bool = False
+) -> None:
+    """Ends the active parent run by the one status policy (`runs.end_active_run`).
 
-    RUNNING pops the run from this process but leaves it running for other workers.
+    `status` is FINISHED, KILLED (Ctrl-C or SIGTERM) or FAILED; the latter two come with the
+    `error` that is tagged. While other workers still run trials of the study
+    (`still_running`), the run is only popped from this process and left RUNNING for them,
+    untagged: it has not ended, and the last worker ends it.
     """
-    mlflow.end_run(status)
+    if still_running:
+        runs.end_active_run(runs.RUNNING)
+    else:
+        runs.end_active_run(status, error)
 
 
 def active_run_id() -> str | None:

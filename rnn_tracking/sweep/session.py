@@ -168,10 +168,13 @@ class Sweep:
         parent_run.log_study_metrics(self.parent_run_id, metrics, step=tally.done)
         parent_run.log_study_table(self.parent_run_id, trials_table(self.study, self.space))
 
-    def finish(self, status: str, log_best: bool) -> tuple[Tally, FrozenTrial | None]:
+    def finish(
+        self, status: str, log_best: bool, error: BaseException | None = None
+    ) -> tuple[Tally, FrozenTrial | None]:
         """Logs the summary, artifacts and (once final) the best params; ends the parent.
 
-        The parent stays RUNNING while other workers still run trials of the study.
+        The parent ends with `status` (and `error`, if any) by the one status policy, but
+        stays RUNNING while other workers still run trials of the study.
         """
         tally = self.current_tally()
         best = best_trial(self.study)
@@ -192,7 +195,7 @@ class Sweep:
                     f"never change); the best trial is now {best.number}: see the metric "
                     "best_trial and trials.csv"
                 )
-        parent_run.end_study_parent("RUNNING" if tally.running else status)
+        parent_run.end_study_parent(status, error, still_running=tally.running > 0)
         return tally, best
 
 
@@ -275,15 +278,14 @@ def run_sweep(
         logging.getLogger("tensorflow").setLevel(logging.ERROR)
     try:
         stopped_by = sweep.run()
-    except KeyboardInterrupt:
-        sweep.finish("KILLED", log_best=False)
+    except KeyboardInterrupt as error:
+        sweep.finish(runs.KILLED, log_best=False, error=error)
         raise
     except BaseException as error:
-        parent_run.set_run_tags(parent_run_id, {"error": f"{type(error).__name__}: {error}"})
-        sweep.finish("FAILED", log_best=False)
+        sweep.finish(runs.FAILED, log_best=False, error=error)
         raise
     # The best_ params are final only when the study holds all its trials.
-    tally, best = sweep.finish("FINISHED", log_best=stopped_by == "n_trials")
+    tally, best = sweep.finish(runs.FINISHED, log_best=stopped_by == "n_trials")
     return SweepOutcome(
         study_name=name,
         storage=redact_storage(location),

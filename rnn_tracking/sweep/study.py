@@ -139,12 +139,12 @@ def attach_study(
         return study, parent
     except BaseException as error:
         # Nothing is left RUNNING: neither `mlflow run`'s run nor a candidate parent.
+        status = runs.KILLED if isinstance(error, KeyboardInterrupt) else runs.FAILED
         for run_id in {launcher, candidate} - {None}:
             if parent_run.active_run_id() == run_id:
-                parent_run.set_run_tags(run_id, {"error": f"{type(error).__name__}: {error}"})
-                parent_run.end_study_parent("FAILED")
+                parent_run.end_study_parent(status, error)
             else:
-                parent_run.fail_orphaned_run(run_id, f"{type(error).__name__}: {error}")
+                parent_run.fail_orphaned_run(run_id, runs.describe_error(error))
         raise
 
 
@@ -195,7 +195,7 @@ def study_figures(study: optuna.Study) -> tuple[dict[str, Any], list[str]]:
             try:
                 axes = getattr(plots, f"plot_{name}")(study)
             except Exception as error:
-                skipped.append(f"{name} ({type(error).__name__}: {error})")
+                skipped.append(f"{name} ({runs.describe_error(error)})")
                 continue
         figure = np.ravel(axes)[0].figure
         if not any(axis.has_data() for axis in figure.axes):

@@ -129,7 +129,7 @@ class TrialRunner:
         try:
             splits = self.splits.get(config)
         except Exception as error:
-            self.errors[trial.number] = f"{type(error).__name__}: {error}"
+            self.errors[trial.number] = runs.describe_error(error)
             record_failed_run(config, run_name, tags, error)
             self.finish(trial, reporter, "failed")
             raise
@@ -148,7 +148,7 @@ class TrialRunner:
             self.finish(trial, reporter, "pruned", {runs.PRUNED_TAG: str(reporter.pruned_at_epoch)})
             raise
         except BaseException as error:
-            self.errors[trial.number] = f"{type(error).__name__}: {error}"
+            self.errors[trial.number] = runs.describe_error(error)
             self.finish(trial, reporter, "failed")
             raise
         reporter.run_id = run_id

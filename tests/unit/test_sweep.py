@@ -425,3 +425,39 @@ def test_continuing_a_study_with_a_changed_space_is_refused_naming_the_change(tm
 def test_default_storage_is_a_journal_file_beside_the_tracking_database(tmp_path, tracking_uri):
     assert sweep.default_storage() == str(tmp_path / "optuna.journal")
     assert sweep.redact_storage("sqlite:///x.db") == "sqlite:///x.db"
+
+
+# --- The study's parent run ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "tag"),
+    [
+        ("FINISHED", None, None),
+        ("KILLED", KeyboardInterrupt(), "KeyboardInterrupt"),
+        ("FAILED", ValueError("units: bad"), "ValueError: units: bad"),
+    ],
+)
+def test_parent_run_ends_by_the_one_status_policy(tracking_uri, status, error, tag):
+    import mlflow
+
+    from rnn_tracking.sweep import parent_run
+
+    run_id = parent_run.start_study_parent("toy", {"optuna_study": "toy"})
+    parent_run.end_study_parent(status, error)
+    run = mlflow.get_run(run_id)
+    assert mlflow.active_run() is None
+    assert run.info.status == status
+    assert run.data.tags.get("error") == tag
+
+
+def test_parent_run_stays_running_untagged_while_other_workers_run_trials(tracking_uri):
+    import mlflow
+
+    from rnn_tracking.sweep import parent_run
+
+    run_id = parent_run.start_study_parent("toy", {"optuna_study": "toy"})
+    parent_run.end_study_parent("KILLED", KeyboardInterrupt(), still_running=True)
+    run = mlflow.get_run(run_id)
+    assert mlflow.active_run() is None
+    assert run.info.status == "RUNNING" and "error" not in run.data.tags
