@@ -266,6 +266,38 @@ def test_reporter_reports_each_epoch_and_prunes_below_the_median():
 # --- Heartbeats and counting -----------------------------------------------------------------
 
 
+# What `HeartbeatJournalStorage` implements of Optuna's private heartbeat base class, and
+# the parameters Optuna calls each method with.
+HEARTBEAT_METHODS = {
+    "record_heartbeat": ["self", "trial_id"],
+    "_get_stale_trial_ids": ["self", "study_id"],
+    "get_heartbeat_interval": ["self"],
+    "get_heartbeat_stale_trial_callback": ["self"],
+}
+
+
+def test_optuna_keeps_the_private_heartbeat_interface_the_journal_storage_implements():
+    import inspect
+
+    where = (
+        f"Optuna {optuna.__version__} changed optuna.storages._heartbeat.BaseHeartbeat, "
+        "which rnn_tracking/sweep/storage.py subclasses to give journal storages heartbeats "
+        "(Optuna has no public API for it)"
+    )
+    try:
+        from optuna.storages._heartbeat import BaseHeartbeat
+    except ImportError as error:
+        pytest.fail(f"{where}: it cannot be imported ({error})")
+    for name, parameters in HEARTBEAT_METHODS.items():
+        method = getattr(BaseHeartbeat, name, None)
+        assert method is not None, f"{where}: it has no method {name}"
+        found = list(inspect.signature(method).parameters)
+        assert found == parameters, f"{where}: {name} takes {found}, not {parameters}"
+    unknown = set(BaseHeartbeat.__abstractmethods__) - set(HEARTBEAT_METHODS)
+    assert not unknown, f"{where}: it has new abstract methods {sorted(unknown)}"
+    assert issubclass(sweep.HeartbeatJournalStorage, BaseHeartbeat)
+
+
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 def test_journal_trial_without_heartbeat_is_failed_and_queued_again(tmp_path):
     said = []
@@ -461,3 +493,13 @@ def test_parent_run_stays_running_untagged_while_other_workers_run_trials(tracki
     run = mlflow.get_run(run_id)
     assert mlflow.active_run() is None
     assert run.info.status == "RUNNING" and "error" not in run.data.tags
+
+
+def test_every_name_the_sweep_package_exports_resolves_to_its_room():
+    for name in sweep.__all__:
+        value = getattr(sweep, name)
+        module = getattr(value, "__module__", None)
+        if module and module.startswith("rnn_tracking.sweep."):
+            assert getattr(sys.modules[module], name) is value
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = sweep.nothing_here
