@@ -22,7 +22,7 @@ from rnn_tracking.sweep.space import SearchSpace, read_space, space_error
 def load_space(
     path: str | Path, *, data: str | None = None, seed: int | None = None
 ) -> SearchSpace:
-    """Reads and validates a space file in full (see `rnn_tracking.space.read_space`).
+    """Reads and validates a space file in full (see `rnn_tracking.sweep.space.read_space`).
 
     Optuna checks the sampler's and the pruner's option values here, so a bad value fails
     with the file and the key before anything starts.
