@@ -50,3 +50,46 @@ def test_report_source_imports_no_package_module_but_runs_and_config():
     ours = {name for name in imported if name.split(".")[0] == "rnn_tracking"}
     outside = {name for name in ours if not name.startswith("rnn_tracking.report")}
     assert outside <= REPORT_MAY_IMPORT
+
+
+# The rooms of the sweep package that may import optuna. Every other module of the
+# package, including `sweep/__init__`, `sweep/space` and `sweep/parent_run`, must not.
+OPTUNA_ROOMS = {
+    "rnn_tracking.sweep.sampling",
+    "rnn_tracking.sweep.storage",
+    "rnn_tracking.sweep.trials",
+    "rnn_tracking.sweep.study",
+    "rnn_tracking.sweep.session",
+}
+
+# Imports each module found in the package, in a fresh interpreter, and prints the first
+# one after whose import optuna is loaded (or nothing). `__main__` runs the CLI: skipped.
+FIND_OPTUNA_IMPORTER = """
+import importlib, pkgutil, sys
+import rnn_tracking
+allowed = set(sys.argv[1:])
+names = sorted(
+    info.name
+    for info in pkgutil.walk_packages(rnn_tracking.__path__, "rnn_tracking.")
+    if info.name not in allowed and not info.name.endswith("__main__")
+)
+print("checked", len(names), "modules")
+for name in names:
+    importlib.import_module(name)
+    if "optuna" in sys.modules:
+        print("imports optuna:", name)
+        break
+"""
+
+
+def test_only_the_sweep_rooms_import_optuna():
+    output = subprocess.run(
+        [sys.executable, "-c", FIND_OPTUNA_IMPORTER, *sorted(OPTUNA_ROOMS)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    lines = output.strip().splitlines()
+    checked = next(line for line in lines if line.startswith("checked "))
+    assert int(checked.split()[1]) >= 10, output
+    assert not [line for line in lines if line.startswith("imports optuna:")], output

@@ -188,7 +188,7 @@ def test_data_option_replaces_the_fixed_data_source(tmp_path):
 
 
 def test_space_reading_needs_no_optuna():
-    code = "import sys, rnn_tracking.space; print('optuna' in sys.modules)"
+    code = "import sys, rnn_tracking.sweep.space; print('optuna' in sys.modules)"
     output = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -264,6 +264,38 @@ def test_reporter_reports_each_epoch_and_prunes_below_the_median():
 
 
 # --- Heartbeats and counting -----------------------------------------------------------------
+
+
+# What `HeartbeatJournalStorage` implements of Optuna's private heartbeat base class, and
+# the parameters Optuna calls each method with.
+HEARTBEAT_METHODS = {
+    "record_heartbeat": ["self", "trial_id"],
+    "_get_stale_trial_ids": ["self", "study_id"],
+    "get_heartbeat_interval": ["self"],
+    "get_heartbeat_stale_trial_callback": ["self"],
+}
+
+
+def test_optuna_keeps_the_private_heartbeat_interface_the_journal_storage_implements():
+    import inspect
+
+    where = (
+        f"Optuna {optuna.__version__} changed optuna.storages._heartbeat.BaseHeartbeat, "
+        "which rnn_tracking/sweep/storage.py subclasses to give journal storages heartbeats "
+        "(Optuna has no public API for it)"
+    )
+    try:
+        from optuna.storages._heartbeat import BaseHeartbeat
+    except ImportError as error:
+        pytest.fail(f"{where}: it cannot be imported ({error})")
+    for name, parameters in HEARTBEAT_METHODS.items():
+        method = getattr(BaseHeartbeat, name, None)
+        assert method is not None, f"{where}: it has no method {name}"
+        found = list(inspect.signature(method).parameters)
+        assert found == parameters, f"{where}: {name} takes {found}, not {parameters}"
+    unknown = set(BaseHeartbeat.__abstractmethods__) - set(HEARTBEAT_METHODS)
+    assert not unknown, f"{where}: it has new abstract methods {sorted(unknown)}"
+    assert issubclass(sweep.HeartbeatJournalStorage, BaseHeartbeat)
 
 
 @pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
@@ -425,3 +457,49 @@ def test_continuing_a_study_with_a_changed_space_is_refused_naming_the_change(tm
 def test_default_storage_is_a_journal_file_beside_the_tracking_database(tmp_path, tracking_uri):
     assert sweep.default_storage() == str(tmp_path / "optuna.journal")
     assert sweep.redact_storage("sqlite:///x.db") == "sqlite:///x.db"
+
+
+# --- The study's parent run ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "tag"),
+    [
+        ("FINISHED", None, None),
+        ("KILLED", KeyboardInterrupt(), "KeyboardInterrupt"),
+        ("FAILED", ValueError("units: bad"), "ValueError: units: bad"),
+    ],
+)
+def test_parent_run_ends_by_the_one_status_policy(tracking_uri, status, error, tag):
+    import mlflow
+
+    from rnn_tracking.sweep import parent_run
+
+    run_id = parent_run.start_study_parent("toy", {"optuna_study": "toy"})
+    parent_run.end_study_parent(status, error)
+    run = mlflow.get_run(run_id)
+    assert mlflow.active_run() is None
+    assert run.info.status == status
+    assert run.data.tags.get("error") == tag
+
+
+def test_parent_run_stays_running_untagged_while_other_workers_run_trials(tracking_uri):
+    import mlflow
+
+    from rnn_tracking.sweep import parent_run
+
+    run_id = parent_run.start_study_parent("toy", {"optuna_study": "toy"})
+    parent_run.end_study_parent("KILLED", KeyboardInterrupt(), still_running=True)
+    run = mlflow.get_run(run_id)
+    assert mlflow.active_run() is None
+    assert run.info.status == "RUNNING" and "error" not in run.data.tags
+
+
+def test_every_name_the_sweep_package_exports_resolves_to_its_room():
+    for name in sweep.__all__:
+        value = getattr(sweep, name)
+        module = getattr(value, "__module__", None)
+        if module and module.startswith("rnn_tracking.sweep."):
+            assert getattr(sys.modules[module], name) is value
+    with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
+        _ = sweep.nothing_here

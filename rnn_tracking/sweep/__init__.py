@@ -1,0 +1,129 @@
+"""Hyperparameter studies: an Optuna study whose trials are nested MLflow runs.
+
+`run_sweep` runs (or continues) the study that a space file describes. A study is one
+MLflow parent run; each trial trains through `tracking.track_training` in a nested run,
+reports its validation metric every epoch so the pruner can stop it, and is linked both
+ways: the trial holds its run's id (user attribute `mlflow_run_id`) and the run holds the
+trial's number (tag `trial_number`).
+
+Trials live in an Optuna storage, separate from MLflow's store: by default a journal file
+beside the SQLite tracking database, which several processes on one machine can share; or
+any database URL (PostgreSQL, MySQL) that workers on several machines share. `n_trials` is
+the study's total: a second sweep of the same study continues it up to that total. A
+worker records a heartbeat while it trains; a trial whose heartbeat stops (its worker was
+killed) is failed and queued again, and so is a trial interrupted with Ctrl-C, so neither
+counts toward the total.
+
+The rooms, in import order:
+
+| module | owns |
+|---|---|
+| `space` | the space file: reading and validating it (no optuna) |
+| `parent_run` | the MLflow side: the study's parent run, session runs, trial-run tags (no optuna) |
+| `sampling` | samplers reseeded per trial, pruners, `load_space` |
+| `storage` | journal and database storages with heartbeats, stale trials |
+| `trials` | the objective: data cache, reporter, runner, the tally |
+| `study` | loading or creating the study and naming its parent run; table, plots |
+| `session` | one worker's loop, its progress lines, `run_sweep` |
+
+This is the only package that imports optuna; `parent_run` is its only room that calls
+MLflow itself (trial runs are `tracking`'s). Its names are re-exported here and loaded
+on first use, so `import rnn_tracking.sweep.space` reads space files without importing
+optuna.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Each public name and the module of this package that holds it.
+_HOMES = {
+    "space": (
+        "CHOICE_KEYS",
+        "DEFAULT_PRUNER",
+        "DEFAULT_SAMPLER",
+        "METRICS",
+        "PARAM_TYPES",
+        "PRUNER_OPTIONS",
+        "RANGE_KEYS",
+        "SAMPLER_OPTIONS",
+        "SPACE_KEYS",
+        "SPLIT_FIELDS",
+        "ParamSpec",
+        "SearchSpace",
+        "read_space",
+        "space_error",
+    ),
+    "sampling": (
+        "TrialSeededSampler",
+        "describe_pruner",
+        "load_space",
+        "make_pruner",
+        "make_sampler",
+    ),
+    "storage": (
+        "DEFAULT_JOURNAL_NAME",
+        "GRACE_HEARTBEATS",
+        "HEARTBEAT_ATTR",
+        "MAX_RETRIES",
+        "RUN_ATTR",
+        "HeartbeatJournalStorage",
+        "StaleTrialHandler",
+        "default_storage",
+        "is_database_url",
+        "make_retry_callback",
+        "open_database",
+        "open_storage",
+        "redact_storage",
+    ),
+    "trials": (
+        "SplitsCache",
+        "Tally",
+        "TrialReporter",
+        "TrialRunner",
+        "find_trial",
+        "record_failed_run",
+        "tally_trials",
+    ),
+    "study": (
+        "PARENT_ATTR",
+        "PARENT_WAIT_SECONDS",
+        "PLOTS",
+        "SPACE_ATTR",
+        "attach_study",
+        "best_trial",
+        "check_same_space",
+        "load_study_if_exists",
+        "study_figures",
+        "trials_table",
+        "wait_for_parent",
+    ),
+    "session": (
+        "DEFAULT_HEARTBEAT_INTERVAL",
+        "DEFAULT_N_TRIALS",
+        "STATE_NAMES",
+        "Sweep",
+        "SweepOutcome",
+        "describe_params",
+        "format_elapsed",
+        "run_sweep",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}
+
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str) -> Any:
+    """Imports the module that holds `name` on first use (PEP 562) and returns the name."""
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,297 @@
+"""One worker's session of a study: the loop, its progress lines, and `run_sweep`.
+
+`n_trials` is the study's total: a second sweep of the same study continues it up to that
+total. A trial whose worker died, or that was interrupted with Ctrl-C, is queued again and
+does not count toward the total.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import optuna
+from optuna.storages import fail_stale_trials
+from optuna.trial import FrozenTrial, TrialState
+
+from rnn_tracking import runs
+from rnn_tracking.config import format_value
+from rnn_tracking.sweep import parent_run
+from rnn_tracking.sweep.sampling import describe_pruner, make_sampler
+from rnn_tracking.sweep.space import SearchSpace
+from rnn_tracking.sweep.storage import (
+    GRACE_HEARTBEATS,
+    StaleTrialHandler,
+    default_storage,
+    open_storage,
+    redact_storage,
+)
+from rnn_tracking.sweep.study import attach_study, best_trial, study_figures, trials_table
+from rnn_tracking.sweep.trials import SplitsCache, Tally, TrialRunner, tally_trials
+
+# The options of a sweep, with their defaults (the CLI and MLproject use these).
+DEFAULT_N_TRIALS = 30
+DEFAULT_HEARTBEAT_INTERVAL = 10
+STATE_NAMES = {
+    TrialState.COMPLETE: "complete",
+    TrialState.PRUNED: "pruned",
+    TrialState.FAIL: "failed",
+}
+
+
+@dataclass(frozen=True)
+class SweepOutcome:
+    """What a sweep session leaves: the study's counts and its best trial so far."""
+
+    study_name: str
+    storage: str
+    parent_run_id: str
+    tally: Tally
+    n_trials: int
+    best_trial: FrozenTrial | None
+    stopped_by: str
+
+
+def format_elapsed(seconds: float) -> str:
+    """Spells a duration as H:MM:SS."""
+    return str(timedelta(seconds=int(seconds)))
+
+
+def describe_params(params: dict[str, Any]) -> str:
+    """Spells sampled values compactly: `units=16 dropout=0.213 learning_rate=0.00312`."""
+    return " ".join(
+        f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}"
+        for name, value in params.items()
+    )
+
+
+class Sweep:
+    """One worker's session of a study: its loop, its progress lines and its parent logging."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        study: optuna.Study,
+        parent_run_id: str,
+        runner: TrialRunner,
+        *,
+        n_trials: int,
+        timeout: float | None,
+        heartbeat_interval: int,
+        echo: Callable[[str], None],
+    ) -> None:
+        self.space = space
+        self.study = study
+        self.parent_run_id = parent_run_id
+        self.runner = runner
+        self.n_trials = n_trials
+        self.timeout = timeout
+        self.heartbeat_interval = heartbeat_interval
+        self.echo = echo
+        self.started = time.monotonic()
+
+    def current_tally(self) -> Tally:
+        """Fails stale trials (queuing them again), then counts the study's trials."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            fail_stale_trials(self.study)
+        return tally_trials(self.study.get_trials(deepcopy=False))
+
+    def run(self) -> str:
+        """Runs trials until the study holds `n_trials` done ones or time runs out.
+
+        Returns why it stopped: `n_trials` or `timeout`. When the trials still missing are
+        running in other workers, it waits for them, so that a trial whose worker died is
+        retried here rather than left RUNNING.
+        """
+        waiting_said = False
+        while True:
+            tally = self.current_tally()
+            if tally.done >= self.n_trials:
+                return "n_trials"
+            if self.timeout is not None and time.monotonic() - self.started >= self.timeout:
+                return "timeout"
+            if tally.done + tally.running >= self.n_trials:
+                if not waiting_said:
+                    self.echo(f"waiting for {tally.running} trial(s) running in other workers")
+                    waiting_said = True
+                time.sleep(self.heartbeat_interval)
+                continue
+            waiting_said = False
+            try:
+                self.study.optimize(
+                    self.runner,
+                    n_trials=1,
+                    catch=(Exception,),
+                    callbacks=[self.after_trial],
+                    gc_after_trial=True,
+                )
+            except optuna.exceptions.UpdateFinishedTrialError:
+                # Another worker took this worker's trial for dead and queued it again.
+                self.echo("this worker's trial was failed as stale by another worker; going on")
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """Prints the progress line and updates the parent run's counts and table."""
+        tally = tally_trials(study.get_trials(deepcopy=False))
+        state = STATE_NAMES.get(trial.state, trial.state.name.lower())
+        if trial.state == TrialState.COMPLETE:
+            what = f"complete, value {trial.value:.4f}"
+        elif trial.state == TrialState.PRUNED:
+            what = f"pruned at epoch {max(trial.intermediate_values, default=0)}"
+        else:
+            what = f"{state}: {self.runner.errors.get(trial.number, 'see the log above')}"
+        best = best_trial(study)
+        best_text = (
+            f"best {best.value:.4f} (trial {best.number})" if best else "no complete trial yet"
+        )
+        self.echo(
+            f"[{tally.done}/{self.n_trials}] trial {trial.number} {what} | {best_text} | "
+            f"{describe_params(trial.params)} | elapsed {format_elapsed(time.monotonic() - self.started)}"
+        )
+        self.log_progress(tally, best)
+
+    def log_progress(self, tally: Tally, best: FrozenTrial | None) -> None:
+        """Logs the counts, the best value and the trials table on the parent run."""
+        metrics = {
+            "complete_trials": tally.complete,
+            "pruned_trials": tally.pruned,
+            "failed_trials": tally.failed,
+            "retried_trials": tally.retried,
+        }
+        if best is not None:
+            metrics |= {"best_value": float(best.value), "best_trial": best.number}
+        parent_run.log_study_metrics(self.parent_run_id, metrics, step=tally.done)
+        parent_run.log_study_table(self.parent_run_id, trials_table(self.study, self.space))
+
+    def finish(
+        self, status: str, log_best: bool, error: BaseException | None = None
+    ) -> tuple[Tally, FrozenTrial | None]:
+        """Logs the summary, artifacts and (once final) the best params; ends the parent.
+
+        The parent ends with `status` (and `error`, if any) by the one status policy, but
+        stays RUNNING while other workers still run trials of the study.
+        """
+        tally = self.current_tally()
+        best = best_trial(self.study)
+        self.log_progress(tally, best)
+        figures, skipped = study_figures(self.study)
+        parent_run.log_study_artifacts(self.parent_run_id, self.space.path, figures)
+        import matplotlib.pyplot as plt
+
+        for figure in figures.values():
+            plt.close(figure)
+        if skipped:
+            self.echo("plots skipped: " + "; ".join(skipped))
+        if log_best and best is not None:
+            params = {f"best_{name}": format_value(value) for name, value in best.params.items()}
+            if not parent_run.log_best_params(self.parent_run_id, params):
+                self.echo(
+                    f"the parent run keeps the best_ params it logged first (MLflow params "
+                    f"never change); the best trial is now {best.number}: see the metric "
+                    "best_trial and trials.csv"
+                )
+        parent_run.end_study_parent(status, error, still_running=tally.running > 0)
+        return tally, best
+
+
+def run_sweep(
+    space: SearchSpace,
+    *,
+    n_trials: int = DEFAULT_N_TRIALS,
+    timeout: float | None = None,
+    study_name: str | None = None,
+    storage: str | None = None,
+    experiment_name: str | None = None,
+    verbose: int = 0,
+    heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL,
+    echo: Callable[[str], None] = print,
+) -> SweepOutcome:
+    """Runs (or continues) a study until it holds `n_trials` done trials; see the module doc.
+
+    Raises ValueError, before any run or study is created, for bad options, data that
+    cannot be read, a storage that cannot be opened, or a study begun with another space.
+    KeyboardInterrupt ends the current trial's run KILLED, queues the trial again and ends
+    the parent KILLED.
+    """
+    if not isinstance(n_trials, int) or n_trials < 1:
+        raise ValueError(f"n_trials: got {n_trials!r}; valid values are integers >= 1")
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f"timeout: got {timeout!r}; valid values are seconds > 0 (or 0 for none)")
+    if not isinstance(heartbeat_interval, int) or heartbeat_interval < 1:
+        raise ValueError(
+            f"heartbeat_interval: got {heartbeat_interval!r}; valid values are integers >= 1"
+        )
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    name = study_name or space.study_name
+    splits = SplitsCache()
+    if not space.tunes_data:
+        # Load (and check) the data before anything is created; trials reuse it.
+        started = time.monotonic()
+        loaded = splits.get(space.base_config)
+        echo(
+            f"data {loaded.name}: {len(loaded.y_train)} train, {len(loaded.y_val)} validation, "
+            f"{len(loaded.y_test)} test reviews ({time.monotonic() - started:.1f} s)"
+        )
+    runs.prepare_tracking_store()
+    location = storage or default_storage()
+    stale = StaleTrialHandler(GRACE_HEARTBEATS * heartbeat_interval, echo)
+    backend = open_storage(
+        location, heartbeat_interval=heartbeat_interval, stale_trial_callback=stale
+    )
+    runs.select_experiment(experiment_name)
+    parent_tags = {
+        runs.STUDY_TAG: name,
+        "optuna_storage": redact_storage(location),
+        "optuna_sampler": str(make_sampler(space)),
+        "optuna_pruner": describe_pruner(space),
+        "optuna_metric": space.metric,
+        "optuna_direction": space.direction,
+        "sweep_space": space.path.name,
+    }
+    if space.description:
+        parent_tags["mlflow.note.content"] = space.description
+    study, parent_run_id = attach_study(space, name, backend, parent_tags, echo)
+    runner = TrialRunner(space, splits, parent_run_id, name, verbose)
+    sweep = Sweep(
+        space,
+        study,
+        parent_run_id,
+        runner,
+        n_trials=n_trials,
+        timeout=timeout,
+        heartbeat_interval=heartbeat_interval,
+        echo=echo,
+    )
+    before = sweep.current_tally()
+    echo(
+        f"study {name!r} in {redact_storage(location)}: {before.done} of {n_trials} trials done; "
+        f"optimizing {space.metric} ({space.direction}) over {', '.join(spec.name for spec in space.params)}"
+    )
+    if verbose == 0:
+        # Logging a model per trial retraces `predict` each time, and TensorFlow warns about
+        # it once per trial; the warning says nothing about the study.
+        logging.getLogger("tensorflow").setLevel(logging.ERROR)
+    try:
+        stopped_by = sweep.run()
+    except KeyboardInterrupt as error:
+        sweep.finish(runs.KILLED, log_best=False, error=error)
+        raise
+    except BaseException as error:
+        sweep.finish(runs.FAILED, log_best=False, error=error)
+        raise
+    # The best_ params are final only when the study holds all its trials.
+    tally, best = sweep.finish(runs.FINISHED, log_best=stopped_by == "n_trials")
+    return SweepOutcome(
+        study_name=name,
+        storage=redact_storage(location),
+        parent_run_id=parent_run_id,
+        tally=tally,
+        n_trials=n_trials,
+        best_trial=best,
+        stopped_by=stopped_by,
+    )

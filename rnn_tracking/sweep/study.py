@@ -1,0 +1,216 @@
+"""The Optuna study: loading or creating it, its one parent run, its best trial, table, plots.
+
+A study is one MLflow parent run, recorded on the study (user attribute
+`mlflow_parent_run_id`) together with the space it began with.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from rnn_tracking import runs
+from rnn_tracking.sweep import parent_run
+from rnn_tracking.sweep.sampling import make_pruner, make_sampler
+from rnn_tracking.sweep.space import SearchSpace
+from rnn_tracking.sweep.storage import RUN_ATTR
+
+# How long a worker that joins a new study waits for its creator to name the parent run.
+PARENT_WAIT_SECONDS = 30.0
+
+# Names on the Optuna side (user attributes of the study).
+PARENT_ATTR = "mlflow_parent_run_id"
+SPACE_ATTR = "space"
+
+
+def load_study_if_exists(
+    name: str, storage: optuna.storages.BaseStorage, space: SearchSpace
+) -> optuna.Study | None:
+    """Loads the study called `name`, or returns None when the storage has none."""
+    try:
+        return optuna.load_study(
+            study_name=name, storage=storage, sampler=make_sampler(space), pruner=make_pruner(space)
+        )
+    except KeyError:
+        return None
+
+
+def check_same_space(study: optuna.Study, space: SearchSpace) -> None:
+    """Raises ValueError when a study was begun with other params, fixed settings or metric."""
+    recorded = study.user_attrs.get(SPACE_ATTR)
+    if recorded is None:
+        return
+    current = json.loads(json.dumps(space.describe()))
+    if recorded == current:
+        return
+    difference = next(
+        (
+            f"{section}.{key}"
+            for section in ("params", "fixed")
+            for key in sorted(set(recorded.get(section, {})) | set(current[section]))
+            if recorded.get(section, {}).get(key) != current[section].get(key)
+        ),
+        "metric",
+    )
+    raise ValueError(
+        f"study_name: study {study.study_name!r} was begun with a different {difference} "
+        f"than {space.path} now has; valid values are a new study_name, or the space the "
+        "study began with"
+    )
+
+
+def wait_for_parent(study: optuna.Study) -> str | None:
+    """Returns the study's parent run id, waiting briefly for a creator that is naming it."""
+    deadline = time.monotonic() + PARENT_WAIT_SECONDS
+    while True:
+        parent = study.user_attrs.get(PARENT_ATTR)
+        if parent or time.monotonic() > deadline:
+            return parent
+        time.sleep(0.5)
+
+
+def attach_study(
+    space: SearchSpace,
+    name: str,
+    storage: optuna.storages.BaseStorage,
+    parent_tags: dict[str, str],
+    echo: Callable[[str], None],
+) -> tuple[optuna.Study, str]:
+    """Loads or creates the study and makes its one parent run active; returns both.
+
+    Two workers may start a new study at once. Each makes a candidate parent run, then asks
+    the storage to create the study: the storage lets exactly one succeed (study names are
+    unique there), and that worker records its candidate as the study's parent. The other
+    drops its candidate and waits for the recorded parent. A worker that joins an existing
+    study reuses its parent. Under `mlflow run`, the run it made is the candidate; when it
+    cannot be the parent, it is kept nested under the parent as a session run.
+    """
+    study = load_study_if_exists(name, storage, space)
+    if study is not None:
+        check_same_space(study, space)
+    launcher = runs.take_launcher_run_id()
+    candidate = None
+    try:
+        if study is None:
+            candidate = parent_run.start_study_parent(name, parent_tags, launcher)
+            try:
+                study = optuna.create_study(
+                    study_name=name,
+                    storage=storage,
+                    direction=space.direction,
+                    sampler=make_sampler(space),
+                    pruner=make_pruner(space),
+                )
+            except optuna.exceptions.DuplicatedStudyError:
+                study = load_study_if_exists(name, storage, space)
+                parent = wait_for_parent(study)
+                if launcher is None:
+                    parent_run.discard_run(candidate, superseded_by=parent or "")
+                    candidate = None
+                elif parent is not None:
+                    parent_run.keep_as_session(launcher, parent, name)
+                    launcher = candidate = None
+            else:
+                study.set_user_attr(SPACE_ATTR, space.describe())
+                study.set_user_attr(PARENT_ATTR, candidate)
+                echo(f"study {name!r}: new; parent run {candidate}")
+                return study, candidate
+        else:
+            parent = wait_for_parent(study)
+        if parent is None:
+            raise ValueError(
+                f"study_name: study {name!r} has no parent run recorded; valid values are a "
+                "study begun by `rnn-tracking sweep`, or a new study_name"
+            )
+        check_same_space(study, space)
+        if launcher:
+            parent_run.keep_as_session(launcher, parent, name)
+            echo(f"the run that `mlflow run` made ({launcher}) is a session under the parent")
+            launcher = None
+        parent_run.resume_study_parent(parent)
+        parent_run.set_run_tags(parent, parent_tags)
+        return study, parent
+    except BaseException as error:
+        # Nothing is left RUNNING: neither `mlflow run`'s run nor a candidate parent.
+        status = runs.KILLED if isinstance(error, KeyboardInterrupt) else runs.FAILED
+        for run_id in {launcher, candidate} - {None}:
+            if parent_run.active_run_id() == run_id:
+                parent_run.end_study_parent(status, error)
+            else:
+                parent_run.fail_orphaned_run(run_id, runs.describe_error(error))
+        raise
+
+
+def trials_table(study: optuna.Study, space: SearchSpace) -> str:
+    """Returns the trials as CSV: number, state, each param, value, duration, run id, ..."""
+    import pandas as pd
+
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        row: dict[str, Any] = {"number": trial.number, "state": trial.state.name.lower()}
+        row |= {spec.name: trial.params.get(spec.name) for spec in space.params}
+        row["value"] = trial.value if trial.state == TrialState.COMPLETE else None
+        row["duration_s"] = round(trial.duration.total_seconds(), 3) if trial.duration else None
+        row["run_id"] = trial.user_attrs.get(RUN_ATTR)
+        row["epochs"] = len(trial.intermediate_values)
+        row["pruned_at_epoch"] = (
+            max(trial.intermediate_values)
+            if trial.state == TrialState.PRUNED and trial.intermediate_values
+            else None
+        )
+        row["retry_of"] = trial.system_attrs.get("failed_trial")
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    for column in ("epochs", "pruned_at_epoch", "retry_of"):
+        table[column] = table[column].astype("Int64")
+    return table.to_csv(index=False)
+
+
+PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values")
+
+
+def study_figures(study: optuna.Study) -> tuple[dict[str, Any], list[str]]:
+    """Draws Optuna's matplotlib plots; returns the figures and why any were skipped.
+
+    A plot needs enough trials (importances need two complete ones that differ), so a young
+    study gets fewer plots; the next session draws them again from the whole study.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from optuna.visualization import matplotlib as plots
+
+    figures, skipped = {}, []
+    for name in PLOTS:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                axes = getattr(plots, f"plot_{name}")(study)
+            except Exception as error:
+                skipped.append(f"{name} ({runs.describe_error(error)})")
+                continue
+        figure = np.ravel(axes)[0].figure
+        if not any(axis.has_data() for axis in figure.axes):
+            skipped.append(f"{name} (no data yet)")
+            plt.close(figure)
+            continue
+        figure.set_size_inches(10, 6)
+        figure.tight_layout()
+        figures[name] = figure
+    return figures, skipped
+
+
+def best_trial(study: optuna.Study) -> FrozenTrial | None:
+    """Returns the study's best complete trial, or None before the first one."""
+    try:
+        return study.best_trial
+    except ValueError:
+        return None

@@ -1,0 +1,229 @@
+"""One trial: its data, its nested training run, its per-epoch reports, and the tally.
+
+Each trial trains through `tracking.track_training` in a nested run, reports its
+validation metric every epoch so the pruner can stop it, and is linked both ways: the
+trial holds its run's id (user attribute `mlflow_run_id`) and the run holds the trial's
+number (tag `trial_number`).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import socket
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import keras
+import optuna
+from optuna.trial import FrozenTrial, TrialState
+
+from rnn_tracking import runs, tracking
+from rnn_tracking.config import TrainConfig, describe_run
+from rnn_tracking.data import Splits, load_splits
+from rnn_tracking.sweep import parent_run
+from rnn_tracking.sweep.space import SPLIT_FIELDS, SearchSpace
+from rnn_tracking.sweep.storage import RUN_ATTR, make_retry_callback
+
+
+class SplitsCache:
+    """Loads each distinct data encoding once per worker and keeps the last few in memory."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = size
+        self.entries: OrderedDict[tuple, Splits] = OrderedDict()
+
+    def get(self, config: TrainConfig) -> Splits:
+        key = tuple(getattr(config, name) for name in SPLIT_FIELDS)
+        if key in self.entries:
+            self.entries.move_to_end(key)
+            return self.entries[key]
+        splits = load_splits(config)
+        self.entries[key] = splits
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+        return splits
+
+
+class TrialReporter(keras.callbacks.Callback):
+    """Links a trial to its run, reports the study's metric each epoch and prunes.
+
+    The step of each report is the 1-based epoch, as in the run's metric history. When the
+    pruner says so, it records the epoch and raises `optuna.TrialPruned`, which ends the
+    run KILLED.
+    """
+
+    def __init__(self, trial: optuna.Trial, metric: str) -> None:
+        super().__init__()
+        self.trial = trial
+        self.metric = metric
+        self.run_id: str | None = None
+        self.pruned_at_epoch: int | None = None
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        # The run is open by now; storing its id at once keeps the link even if the worker
+        # dies mid-trial, so the run can be ended when the trial is found stale.
+        self.run_id = parent_run.active_run_id()
+        if self.run_id:
+            self.trial.set_user_attr(RUN_ATTR, self.run_id)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        value = (logs or {}).get(self.metric)
+        if value is None or not math.isfinite(float(value)):
+            return
+        step = epoch + 1
+        self.trial.report(float(value), step=step)
+        if self.trial.should_prune():
+            self.pruned_at_epoch = step
+            raise optuna.TrialPruned(
+                f"pruned at epoch {step} with {self.metric} {float(value):.4f}"
+            )
+
+
+class TrialRunner:
+    """The objective: trains one trial's config in a nested run and returns its value.
+
+    Every trial, whatever its end, has a run tagged with its number and state, and the run's
+    id is stored on the trial. A trial interrupted with Ctrl-C is queued again.
+    """
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        splits: SplitsCache,
+        parent_run_id: str,
+        study_name: str,
+        verbose: int,
+    ) -> None:
+        self.space = space
+        self.splits = splits
+        self.parent_run_id = parent_run_id
+        self.study_name = study_name
+        self.verbose = verbose
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
+        self.errors: dict[int, str] = {}
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        try:
+            return self.run_trial(trial)
+        except KeyboardInterrupt:
+            frozen = find_trial(trial.study, trial.number)
+            make_retry_callback(None)(trial.study, frozen)
+            raise
+
+    def run_trial(self, trial: optuna.Trial) -> float:
+        keras.backend.clear_session()
+        sampled = {spec.name: spec.suggest(trial) for spec in self.space.params}
+        config = self.space.config_for(sampled)
+        tags = {
+            runs.TRIAL_TAG: str(trial.number),
+            runs.STUDY_TAG: self.study_name,
+            runs.WORKER_TAG: self.worker,
+        }
+        retry_of = find_trial(trial.study, trial.number).system_attrs.get("failed_trial")
+        if retry_of is not None:
+            tags[runs.RETRY_TAG] = str(retry_of)
+        run_name = f"trial-{trial.number}-{describe_run(config)}"
+        reporter = TrialReporter(trial, self.space.metric)
+        try:
+            splits = self.splits.get(config)
+        except Exception as error:
+            self.errors[trial.number] = runs.describe_error(error)
+            record_failed_run(config, run_name, tags, error)
+            self.finish(trial, reporter, "failed")
+            raise
+        try:
+            run_id, result = tracking.track_training(
+                config,
+                splits,
+                run_name=run_name,
+                nested=True,
+                tags=tags,
+                extra_callbacks=[reporter],
+                killed_exceptions=(optuna.TrialPruned,),
+                verbose=self.verbose,
+            )
+        except optuna.TrialPruned:
+            self.finish(trial, reporter, "pruned", {runs.PRUNED_TAG: str(reporter.pruned_at_epoch)})
+            raise
+        except BaseException as error:
+            self.errors[trial.number] = runs.describe_error(error)
+            self.finish(trial, reporter, "failed")
+            raise
+        reporter.run_id = run_id
+        value = float(result.summary_metrics()[self.space.objective_name])
+        if not math.isfinite(value):
+            self.errors[trial.number] = f"{self.space.objective_name} is {value}"
+            self.finish(trial, reporter, "failed")
+            raise ValueError(
+                f"{self.space.objective_name} is {value}; a trial needs a finite value"
+            )
+        self.finish(trial, reporter, "complete")
+        return value
+
+    def finish(
+        self, trial: optuna.Trial, reporter: TrialReporter, state: str, tags: dict | None = None
+    ) -> None:
+        """Links the trial and its run both ways and tags the run with the trial's state."""
+        run_id = reporter.run_id or parent_run.find_child_run(
+            self.parent_run_id, runs.TRIAL_TAG, str(trial.number)
+        )
+        if run_id is None:
+            return
+        trial.set_user_attr(RUN_ATTR, run_id)
+        parent_run.set_run_tags(run_id, {runs.TRIAL_STATE_TAG: state, **(tags or {})})
+
+
+def record_failed_run(
+    config: TrainConfig, run_name: str, tags: dict[str, str], error: Exception
+) -> None:
+    """Opens the trial's run only to end it FAILED with `error`, when no training could start."""
+    try:
+        with tracking.start_tracked_run(config, run_name=run_name, nested=True, tags=tags):
+            raise error
+    except Exception as raised:
+        if raised is not error:
+            raise
+
+
+def find_trial(study: optuna.Study, number: int) -> FrozenTrial:
+    """Returns the stored trial with this number."""
+    return next(trial for trial in study.get_trials(deepcopy=False) if trial.number == number)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The study's trials by state. `done` counts toward `n_trials`.
+
+    A trial failed because its worker died or was interrupted has been queued again, so it
+    is not done: its retry is. Every other finished trial is done.
+    """
+
+    complete: int
+    pruned: int
+    failed: int
+    retried: int
+    running: int
+    waiting: int
+
+    @property
+    def done(self) -> int:
+        return self.complete + self.pruned + self.failed - self.retried
+
+
+def tally_trials(trials: Sequence[FrozenTrial]) -> Tally:
+    """Counts the trials of a study by state (see `Tally`)."""
+    retried = {number for trial in trials for number in trial.system_attrs.get("retry_history", [])}
+    states = [trial.state for trial in trials]
+    failed_retried = sum(
+        1 for trial in trials if trial.state == TrialState.FAIL and trial.number in retried
+    )
+    return Tally(
+        complete=states.count(TrialState.COMPLETE),
+        pruned=states.count(TrialState.PRUNED),
+        failed=states.count(TrialState.FAIL),
+        retried=failed_retried,
+        running=states.count(TrialState.RUNNING),
+        waiting=states.count(TrialState.WAITING),
+    )
