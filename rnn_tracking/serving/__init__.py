@@ -56,7 +56,7 @@ HOMES = {
     "VALIDATION_METRIC_PREFIXES": "promote",
     "Promotion": "promote",
     "check_selection_metric": "promote",
-    "find_experiment_ids": "promote",
+    "search_finished_runs": "promote",
     "find_text_model_id": "promote",
     "find_best_run": "promote",
     "promote_best_model": "promote",

@@ -7,14 +7,14 @@ logged a text model.
 from __future__ import annotations
 
 import math
-import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import mlflow
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from rnn_tracking import runs
 from rnn_tracking.serving.text_model import CHAMPION_ALIAS, TEXT_MODEL_NAME
 
 DEFAULT_PROMOTION_METRIC = "best_val_accuracy"
@@ -52,31 +52,6 @@ def check_selection_metric(metric: str) -> bool:
     return "loss" not in metric
 
 
-def find_experiment_ids(experiment_names: Sequence[str] | None) -> list[str]:
-    """Returns the ids of the named experiments.
-
-    Without names: $MLFLOW_EXPERIMENT_NAME, else $MLFLOW_EXPERIMENT_ID (which `mlflow run`
-    sets), else MLflow's Default experiment.
-    """
-    names = list(experiment_names or [])
-    from_environment = os.environ.get("MLFLOW_EXPERIMENT_NAME")
-    if not names and not from_environment and os.environ.get("MLFLOW_EXPERIMENT_ID"):
-        return [os.environ["MLFLOW_EXPERIMENT_ID"]]
-    if not names:
-        names = [os.environ.get("MLFLOW_EXPERIMENT_NAME") or "Default"]
-    ids = []
-    for name in names:
-        experiment = mlflow.get_experiment_by_name(name)
-        if experiment is None:
-            known = ", ".join(repr(e.name) for e in mlflow.search_experiments()) or "none"
-            raise ValueError(
-                f"experiment_name: no experiment named {name!r}; valid values are the "
-                f"existing experiments: {known}."
-            )
-        ids.append(experiment.experiment_id)
-    return ids
-
-
 def find_text_model_id(client: MlflowClient, run: mlflow.entities.Run) -> str | None:
     """Returns the id of the text model a run logged, or None if it logged none."""
     outputs = run.outputs.model_outputs if run.outputs else []
@@ -95,38 +70,18 @@ def find_best_run(
     however many runs the experiments hold. Runs without the metric (or with NaN) are skipped.
     """
     higher_is_better = check_selection_metric(metric)
-    conditions = ["attributes.status = 'FINISHED'"] + ([filter_string] if filter_string else [])
     order = [
         f"metrics.`{metric}` {'DESC' if higher_is_better else 'ASC'}",
         "attributes.start_time ASC",
     ]
     client = MlflowClient()
-    page_token = None
-    while True:
-        try:
-            page = client.search_runs(
-                experiment_ids,
-                filter_string=" and ".join(conditions),
-                order_by=order,
-                max_results=200,
-                page_token=page_token,
-            )
-        except MlflowException as error:
-            raise ValueError(
-                f"filter: {filter_string!r} is not a valid MLflow search filter "
-                f"({error.message.splitlines()[0]}); valid values are MLflow filter strings "
-                "such as \"params.arch = 'gru'\"."
-            ) from None
-        for run in page:
-            value = run.data.metrics.get(metric)
-            if value is None or not math.isfinite(value):
-                continue
-            model_id = find_text_model_id(client, run)
-            if model_id is not None:
-                return run, model_id
-        page_token = page.token
-        if not page_token:
-            break
+    for run in search_finished_runs(experiment_ids, filter_string, order, client):
+        value = run.data.metrics.get(metric)
+        if value is None or not math.isfinite(value):
+            continue
+        model_id = find_text_model_id(client, run)
+        if model_id is not None:
+            return run, model_id
     names = ", ".join(repr(MlflowClient().get_experiment(i).name) for i in experiment_ids)
     if filter_string:
         raise ValueError(
@@ -139,6 +94,32 @@ def find_best_run(
         f"{metric!r}; valid values are validation metrics of trained runs (train a model "
         "first, or choose another experiment)."
     )
+
+
+def search_finished_runs(
+    experiment_ids: Sequence[str], filter_string: str, order: Sequence[str], client: MlflowClient
+) -> Iterator[mlflow.entities.Run]:
+    """Yields the finished runs matching `filter_string` in `order`, reading page by page.
+
+    A filter MLflow cannot parse is a ValueError naming `filter`; errors raised while the
+    caller handles a run are the caller's own.
+    """
+    conditions = ["attributes.status = 'FINISHED'"] + ([filter_string] if filter_string else [])
+    found = runs.search_runs_paged(
+        experiment_ids, " and ".join(conditions), order_by=order, client=client
+    )
+    while True:
+        try:
+            run = next(found)
+        except StopIteration:
+            return
+        except MlflowException as error:
+            raise ValueError(
+                f"filter: {filter_string!r} is not a valid MLflow search filter "
+                f"({error.message.splitlines()[0]}); valid values are MLflow filter strings "
+                "such as \"params.arch = 'gru'\"."
+            ) from None
+        yield run
 
 
 def promote_best_model(
@@ -156,7 +137,8 @@ def promote_best_model(
     if not name.strip():
         raise ValueError("name: got an empty name; valid values are registered-model names.")
     check_selection_metric(metric)
-    run, model_id = find_best_run(find_experiment_ids(experiment_names), filter_string, metric)
+    experiment_ids = list(runs.resolve_experiment_ids(experiment_names or ()).values())
+    run, model_id = find_best_run(experiment_ids, filter_string, metric)
     value = float(run.data.metrics[metric])
     client = MlflowClient()
     version = find_registered_version(client, name, model_id)

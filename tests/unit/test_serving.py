@@ -200,6 +200,23 @@ def test_selection_minimizes_losses_and_maximizes_accuracies():
     assert serving.check_selection_metric("best_val_loss") is False
 
 
+def test_promotion_reads_comma_separated_experiment_names(tracking_uri, monkeypatch):
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    mlflow.create_experiment("first")
+    mlflow.create_experiment("second")
+    with pytest.raises(ValueError, match="metric: no finished run in 'first', 'second' has"):
+        serving.promote_best_model("m", experiment_names=["first,second"])
+    with pytest.raises(ValueError, match="experiment_name: no experiment named 'nope'"):
+        serving.promote_best_model("m", experiment_names=["first, nope"])
+
+
+def test_promotion_names_a_filter_mlflow_cannot_parse(tracking_uri):
+    mlflow.create_experiment("first")
+    with pytest.raises(ValueError, match="filter: 'params.units ==' is not a valid MLflow"):
+        serving.promote_best_model("m", experiment_names=["first"], filter_string="params.units ==")
+
+
 def test_evaluation_uses_the_training_config_unless_overridden():
     encoding = serving.make_encoding(TINY, VOCABULARY)
     assert serving.evaluation_config(encoding, {"data": None, "max_reviews": None}) == TINY
