@@ -47,7 +47,6 @@ HOMES = {
     "predict_reviews": "text_model",
     # artifacts
     "MODEL_CODE": "artifacts",
-    "package_requirements": "artifacts",
     "write_text_model_files": "artifacts",
     "log_text_model": "artifacts",
     "save_text_model": "artifacts",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import mlflow
 
 import rnn_tracking
+from rnn_tracking import runs
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.serving.text_model import (
     ENCODING_ARTIFACT,
@@ -39,18 +40,6 @@ mlflow.models.set_model(TextReviewModel())
 """
 
 
-def package_requirements() -> list[str]:
-    """Pins the libraries the text model imports, at the versions that trained it.
-
-    Listing them saves MLflow from inferring requirements, which loads the model in a
-    subprocess (seconds per training run).
-    """
-    from importlib.metadata import version
-
-    names = ("tensorflow", "keras", "numpy", "pandas", "scikit-learn", "mlflow")
-    return [f"{name}=={version(name)}" for name in names]
-
-
 def write_text_model_files(
     directory: Path, config: TrainConfig, vocabulary: Sequence[str], model: keras.Model
 ) -> dict[str, Any]:
@@ -71,7 +60,7 @@ def write_text_model_files(
         "artifacts": {KERAS_ARTIFACT: str(keras_path), ENCODING_ARTIFACT: str(encoding_path)},
         "code_paths": [os.path.dirname(rnn_tracking.__file__)],
         "input_example": list(EXAMPLE_REVIEWS),
-        "pip_requirements": package_requirements(),
+        "pip_requirements": runs.list_model_requirements(runs.MODEL_PACKAGES),
     }
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from mlflow.exceptions import MlflowException
 
-from rnn_tracking import serving
+from rnn_tracking import runs, serving
 from rnn_tracking.cli import main
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import (
@@ -89,6 +89,21 @@ def test_text_model_signature_is_strings_in_probability_and_label_out(loaded, sa
     assert '"probability"' in output and '"label"' in output
     example = json.loads((saved_model_path / "serving_input_example.json").read_text())
     assert example == {"inputs": list(serving.EXAMPLE_REVIEWS)}
+
+
+def test_text_model_pins_the_installed_model_packages(saved_model_path):
+    from importlib.metadata import version
+
+    pins = (saved_model_path / "requirements.txt").read_text().split()
+    assert f"keras=={version('keras')}" in pins
+    assert {pin.split("==")[0] for pin in pins} - {"mlflow"} <= set(runs.MODEL_PACKAGES)
+
+
+def test_model_requirements_skip_packages_that_are_not_installed():
+    from importlib.metadata import version
+
+    pins = runs.list_model_requirements(("tensorflow-cpu-absent-here", "keras"))
+    assert pins == [f"keras=={version('keras')}"]
 
 
 def test_text_model_records_the_training_encoding(saved_model_path):
