@@ -24,7 +24,6 @@ from typing import Any
 HOMES = {
     # text_model
     "TEXT_MODEL_NAME": "text_model",
-    "TEXT_COLUMN": "text_model",
     "KERAS_ARTIFACT": "text_model",
     "ENCODING_ARTIFACT": "text_model",
     "CHAMPION_ALIAS": "text_model",

@@ -60,7 +60,6 @@ if TYPE_CHECKING:
     import keras
 
 TEXT_MODEL_NAME = "text_model"
-TEXT_COLUMN = "text"
 KERAS_ARTIFACT = "keras_model"
 ENCODING_ARTIFACT = "encoding"
 CHAMPION_ALIAS = "champion"
