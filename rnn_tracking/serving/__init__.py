@@ -71,7 +71,6 @@ HOMES = {
     "make_curve_artifacts": "evaluate",
     "evaluation_config": "evaluate",
     "select_wrong_reviews": "evaluate",
-    "parse_count": "evaluate",
     "quiet_evaluation_notices": "evaluate",
     "evaluate_model": "evaluate",
 }

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rnn_tracking import data
-from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping
+from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping, parse_count
 from rnn_tracking.encoding import tokenize
 from rnn_tracking.serving.text_model import (
     Encoding,
@@ -173,18 +173,6 @@ def select_wrong_reviews(frame: pd.DataFrame, count: int) -> pd.DataFrame:
     return wrong[["text", "label", "probability", "confidence", "tokens"]].reset_index(drop=True)
 
 
-def parse_count(name: str, value: int | str) -> int:
-    """Reads a count >= 0 from an int or a string such as '20' or '20.0' (as `mlflow run`
-    passes float parameters); raises ValueError naming the parameter."""
-    try:
-        number = float(value)
-        if isinstance(value, bool) or not number.is_integer() or number < 0:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise ValueError(f"{name}: got {value!r}; valid values are integers >= 0.") from None
-    return int(number)
-
-
 @contextmanager
 def quiet_evaluation_notices() -> Iterator[None]:
     """Silences three MLflow notices that do not apply to this evaluation.
@@ -222,7 +210,7 @@ def evaluate_model(
     (`accuracy_short`, `accuracy_medium`, `accuracy_long`, see LENGTH_BUCKETS) and a table of
     the most confidently wrong reviews. The metrics are also linked to the logged model.
     """
-    wrong_reviews = parse_count("wrong_reviews", wrong_reviews)
+    wrong_reviews = parse_count("wrong_reviews", wrong_reviews, 0)
     loaded = load_text_model(model_uri)
     encoding = unwrap_text_model(loaded).encoding
     config = evaluation_config(encoding, {"data": data_source, "max_reviews": max_reviews})
