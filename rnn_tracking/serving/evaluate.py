@@ -19,7 +19,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 
-from rnn_tracking import data
+from rnn_tracking import data, runs
 from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping, parse_count
 from rnn_tracking.encoding import tokenize
 from rnn_tracking.serving.text_model import (
@@ -227,8 +227,9 @@ def evaluate_model(
     )
     model_id = getattr(loaded.metadata, "model_id", None)
     # Inside `mlflow run -e evaluate` this resumes the run MLflow made, which already holds
-    # the -P values as params, so the params below use names of their own.
-    with mlflow.start_run(run_name=run_name or "evaluate") as run:
+    # the -P values as params, so the params below use names of their own. The run ends
+    # FINISHED, KILLED on Ctrl-C, or FAILED with an `error` tag (see `runs.open_run`).
+    with runs.open_run(run_name or "evaluate") as run:
         mlflow.set_tags(
             {"evaluated_model_uri": model_uri, "evaluated_run_id": loaded.metadata.run_id or ""}
         )

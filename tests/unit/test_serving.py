@@ -232,6 +232,23 @@ def test_promotion_names_a_filter_mlflow_cannot_parse(tracking_uri):
         serving.promote_best_model("m", experiment_names=["first"], filter_string="params.units ==")
 
 
+@pytest.mark.parametrize(
+    "raised, status", [(KeyboardInterrupt(), "KILLED"), (RuntimeError("boom"), "FAILED")]
+)
+def test_evaluation_run_ends_killed_on_ctrl_c_and_failed_on_errors_with_error_tag(
+    raised, status, saved_model_path, tiny_csv, tracking_uri, monkeypatch
+):
+    def interrupt(**kwargs):
+        raise raised
+
+    monkeypatch.setattr(mlflow.models, "evaluate", interrupt)
+    with pytest.raises(type(raised)):
+        serving.evaluate_model(str(saved_model_path), data_source=str(tiny_csv))
+    (run,) = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    assert run.info.status == status
+    assert run.data.tags[runs.ERROR_TAG] == runs.describe_error(raised)
+
+
 def test_evaluation_uses_the_training_config_unless_overridden():
     encoding = serving.make_encoding(TINY, VOCABULARY)
     assert serving.evaluation_config(encoding, {"data": None, "max_reviews": None}) == TINY
