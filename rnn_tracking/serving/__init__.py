@@ -32,6 +32,8 @@ HOMES = {
     "ENCODING_FORMAT": "text_model",
     "EXAMPLE_REVIEWS": "text_model",
     "check_reviews": "text_model",
+    "quote_review": "text_model",
+    "QUOTED_CHARS": "text_model",
     "Encoding": "text_model",
     "make_encoding": "text_model",
     "write_encoding": "text_model",

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import reprlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,8 @@ THRESHOLD = 0.5
 # The longest review of aclImdb has about 13,700 characters; 100,000 leaves room for any
 # real review while keeping one request from tying up a server worker.
 MAX_REVIEW_CHARS = 100_000
+# The most characters of a bad review that an error message quotes.
+QUOTED_CHARS = 80
 # Bumped whenever the layout of the encoding JSON changes.
 ENCODING_FORMAT = 1
 # Two short reviews: the model's input example, and the reference texts whose encoding is
@@ -84,25 +87,47 @@ EXAMPLE_REVIEWS = (
 def check_reviews(reviews: Sequence[Any]) -> list[str]:
     """Returns the reviews if each is a string with a word and at most MAX_REVIEW_CHARS.
 
-    Raises ValueError naming the first bad review by its 0-based position.
+    Raises ValueError naming the first bad review by its 0-based position, quoting at most
+    QUOTED_CHARS characters of it (see `quote_review`).
     """
     for position, review in enumerate(reviews):
         if not isinstance(review, str):
-            shown = "None" if review is None else f"{type(review).__name__} {review!r}"[:80]
             raise ValueError(
-                f"review {position}: got {shown}; valid values are strings of review text."
+                f"review {position}: got {quote_review(review)}; valid values are strings of "
+                "review text."
             )
         if len(review) > MAX_REVIEW_CHARS:
             raise ValueError(
-                f"review {position}: got {len(review):,} characters; valid values are reviews "
-                f"of at most {MAX_REVIEW_CHARS:,} characters."
+                f"review {position}: got {quote_review(review)}; valid values are reviews of at "
+                f"most {MAX_REVIEW_CHARS:,} characters."
             )
         if not tokenize(review):
             raise ValueError(
-                f"review {position}: got {review[:40]!r}, which has no words; valid values are "
-                "texts with at least one word."
+                f"review {position}: got {quote_review(review)}, which has no words; valid "
+                "values are texts with at least one word."
             )
     return list(reviews)
+
+
+def quote_review(review: Any) -> str:
+    """Quotes a bad review for an error message, in at most about QUOTED_CHARS characters.
+
+    A short string is quoted whole (`'  '`); a longer one is cut, with its length:
+    `'word word ...'... (150,000 characters)`. Anything else is its type and a shortened
+    repr (`int 5`, `list ['x...', 2]`). A server answers with this message, so its body stays
+    short whatever a client sends.
+    """
+    if isinstance(review, str):
+        if len(review) <= QUOTED_CHARS:
+            return repr(review)
+        return f"{review[:QUOTED_CHARS]!r}... ({len(review):,} characters)"
+    if review is None:
+        return "None"
+    # reprlib shortens the repr as it builds it: a few items, each cut short.
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxstring, shortener.maxother = 2, 20, 20
+    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 4
+    return f"{type(review).__name__} {shortener.repr(review)[:QUOTED_CHARS]}"
 
 
 @dataclass(frozen=True)

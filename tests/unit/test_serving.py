@@ -135,6 +135,30 @@ def test_text_model_refuses_bad_reviews_with_a_clear_error(loaded, bad, message)
     assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
+def test_refusal_of_a_5_mb_review_quotes_only_a_short_prefix_and_its_length(loaded):
+    huge = "x" * 5_000_000
+    with pytest.raises(MlflowException) as raised:
+        loaded.predict([huge])
+    message = raised.value.message
+    assert len(message) < 500
+    assert "'" + "x" * serving.QUOTED_CHARS + "'... (5,000,000 characters)" in message
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["!" * (serving.MAX_REVIEW_CHARS - 1)],
+        ["x" * 5_000_000],
+        [["x" * 5_000_000] * 10],
+        [{"text": "x" * 5_000_000}],
+    ],
+)
+def test_review_errors_stay_short_whatever_the_input(bad):
+    with pytest.raises(ValueError) as raised:
+        serving.check_reviews(bad)
+    assert len(str(raised.value)) < 500
+
+
 def test_text_model_scores_a_long_review_by_its_last_maxlen_tokens(loaded):
     long_review = "bad " * 5000 + "great film great acting fun great"
     scores = loaded.predict([long_review, "great film great acting fun great"])
