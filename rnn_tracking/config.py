@@ -335,3 +335,20 @@ def describe_run(config: TrainConfig) -> str:
     if config.recurrent_dropout:
         name += f"-rdrop{config.recurrent_dropout:g}"
     return name
+
+
+def parse_count(name: str, value: Any, minimum: int) -> int:
+    """Reads a whole number >= minimum from an int or a string such as '20' or '20.0'.
+
+    `mlflow run` passes float parameters as '20.0', so whole floats are accepted; anything
+    else (8.5, true, 'abc', a number below minimum) is a ValueError naming the parameter.
+    """
+    try:
+        number = float(value)
+        if isinstance(value, bool) or not number.is_integer() or number < minimum:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name}: got {value!r}; valid values are integers >= {minimum}."
+        ) from None
+    return int(number)

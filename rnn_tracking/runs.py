@@ -262,6 +262,10 @@ def select_experiment(experiment_name: str | None) -> None:
 
 # --- Requirements of logged models -------------------------------------------------------
 
+# What a logged Keras model (and the text model around it) needs to load; tensorflow-cpu may
+# stand in for tensorflow. MLflow adds its own pin itself.
+MODEL_PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy")
+
 
 def list_model_requirements(packages: tuple[str, ...]) -> list[str]:
     """Pins each of `packages` that is installed here (`keras==3.8.0`), skipping the others.

@@ -44,8 +44,6 @@ take_launcher_run_id = runs.take_launcher_run_id
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
 CHECKPOINT_NAME = "best.keras"
 KERAS_MODEL_NAME = "model"
-# What a logged Keras model needs to load; tensorflow-cpu may stand in for tensorflow.
-MODEL_PACKAGES = ("tensorflow", "tensorflow-cpu", "keras", "numpy")
 
 
 class MlflowEpochLogger(keras.callbacks.Callback):
@@ -208,7 +206,7 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
         model=model,
         signature=signature,
         input_example=example,
-        pip_requirements=runs.list_model_requirements(MODEL_PACKAGES),
+        pip_requirements=runs.list_model_requirements(runs.MODEL_PACKAGES),
     )
 
 

@@ -10,6 +10,7 @@ from rnn_tracking.config import (
     config_from_mapping,
     config_to_params,
     describe_run,
+    parse_count,
     resolve_data_source,
 )
 
@@ -105,3 +106,14 @@ def test_data_source_falls_back_to_environment_then_keras(monkeypatch):
     monkeypatch.setenv("RNN_TRACKING_DATA", "/data/aclImdb")
     assert resolve_data_source(TrainConfig()) == "/data/aclImdb"
     assert resolve_data_source(TrainConfig(data="reviews.csv")) == "reviews.csv"
+
+
+@pytest.mark.parametrize("value, expected", [(20, 20), ("20", 20), ("20.0", 20), (0, 0)])
+def test_count_accepts_whole_numbers_as_ints_or_strings(value, expected):
+    assert parse_count("wrong_reviews", value, 0) == expected
+
+
+@pytest.mark.parametrize("value", ["8.5", "abc", True, None, -1, "0"])
+def test_count_refuses_anything_else_naming_the_parameter(value):
+    with pytest.raises(ValueError, match=r"^repeats: got .*; valid values are integers >= 1\.$"):
+        parse_count("repeats", value, 1)

@@ -251,8 +251,8 @@ def test_cache_hit_returns_same_arrays_without_reencoding(tiny_aclimdb_tar, monk
     def fail(*args, **kwargs):
         raise AssertionError("the cached encoding should have been used")
 
-    monkeypatch.setattr(data, "encode_corpus", fail)
-    monkeypatch.setattr(data, "read_review_tar", fail)
+    monkeypatch.setattr(data.splits, "encode_corpus", fail)
+    monkeypatch.setattr(data.splits, "read_review_tar", fail)
     again = load_splits(make_config(tiny_aclimdb_tar, val_split=0.5))
     np.testing.assert_array_equal(again.x_test, first.x_test)
     assert training_rows(again) == training_rows(first)
@@ -261,7 +261,7 @@ def test_cache_hit_returns_same_arrays_without_reencoding(tiny_aclimdb_tar, monk
 
 def test_directory_cache_hit_skips_reading_reviews(tiny_aclimdb, monkeypatch):
     first = load_splits(make_config(tiny_aclimdb))
-    monkeypatch.setattr(data, "read_review_directory", None)
+    monkeypatch.setattr(data.splits, "read_review_directory", None)
     assert load_splits(make_config(tiny_aclimdb)).digest == first.digest
 
 

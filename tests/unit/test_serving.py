@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from mlflow.exceptions import MlflowException
 
-from rnn_tracking import serving
+from rnn_tracking import runs, serving
 from rnn_tracking.cli import main
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import (
@@ -91,6 +91,21 @@ def test_text_model_signature_is_strings_in_probability_and_label_out(loaded, sa
     assert example == {"inputs": list(serving.EXAMPLE_REVIEWS)}
 
 
+def test_text_model_pins_the_installed_model_packages(saved_model_path):
+    from importlib.metadata import version
+
+    pins = (saved_model_path / "requirements.txt").read_text().split()
+    assert f"keras=={version('keras')}" in pins
+    assert {pin.split("==")[0] for pin in pins} - {"mlflow"} <= set(runs.MODEL_PACKAGES)
+
+
+def test_model_requirements_skip_packages_that_are_not_installed():
+    from importlib.metadata import version
+
+    pins = runs.list_model_requirements(("tensorflow-cpu-absent-here", "keras"))
+    assert pins == [f"keras=={version('keras')}"]
+
+
 def test_text_model_records_the_training_encoding(saved_model_path):
     document = json.loads((saved_model_path / "artifacts" / "encoding.json").read_text())
     assert document["vocabulary"] == list(VOCABULARY)
@@ -118,6 +133,30 @@ def test_text_model_refuses_bad_reviews_with_a_clear_error(loaded, bad, message)
     with pytest.raises(MlflowException, match=message) as raised:
         loaded.predict(bad)
     assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_refusal_of_a_5_mb_review_quotes_only_a_short_prefix_and_its_length(loaded):
+    huge = "x" * 5_000_000
+    with pytest.raises(MlflowException) as raised:
+        loaded.predict([huge])
+    message = raised.value.message
+    assert len(message) < 500
+    assert "'" + "x" * serving.QUOTED_CHARS + "'... (5,000,000 characters)" in message
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        ["!" * (serving.MAX_REVIEW_CHARS - 1)],
+        ["x" * 5_000_000],
+        [["x" * 5_000_000] * 10],
+        [{"text": "x" * 5_000_000}],
+    ],
+)
+def test_review_errors_stay_short_whatever_the_input(bad):
+    with pytest.raises(ValueError) as raised:
+        serving.check_reviews(bad)
+    assert len(str(raised.value)) < 500
 
 
 def test_text_model_scores_a_long_review_by_its_last_maxlen_tokens(loaded):
@@ -198,6 +237,40 @@ def test_selection_minimizes_losses_and_maximizes_accuracies():
     assert serving.check_selection_metric("best_val_accuracy") is True
     assert serving.check_selection_metric("val_accuracy") is True
     assert serving.check_selection_metric("best_val_loss") is False
+
+
+def test_promotion_reads_comma_separated_experiment_names(tracking_uri, monkeypatch):
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    mlflow.create_experiment("first")
+    mlflow.create_experiment("second")
+    with pytest.raises(ValueError, match="metric: no finished run in 'first', 'second' has"):
+        serving.promote_best_model("m", experiment_names=["first,second"])
+    with pytest.raises(ValueError, match="experiment_name: no experiment named 'nope'"):
+        serving.promote_best_model("m", experiment_names=["first, nope"])
+
+
+def test_promotion_names_a_filter_mlflow_cannot_parse(tracking_uri):
+    mlflow.create_experiment("first")
+    with pytest.raises(ValueError, match="filter: 'params.units ==' is not a valid MLflow"):
+        serving.promote_best_model("m", experiment_names=["first"], filter_string="params.units ==")
+
+
+@pytest.mark.parametrize(
+    "raised, status", [(KeyboardInterrupt(), "KILLED"), (RuntimeError("boom"), "FAILED")]
+)
+def test_evaluation_run_ends_killed_on_ctrl_c_and_failed_on_errors_with_error_tag(
+    raised, status, saved_model_path, tiny_csv, tracking_uri, monkeypatch
+):
+    def interrupt(**kwargs):
+        raise raised
+
+    monkeypatch.setattr(mlflow.models, "evaluate", interrupt)
+    with pytest.raises(type(raised)):
+        serving.evaluate_model(str(saved_model_path), data_source=str(tiny_csv))
+    (run,) = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    assert run.info.status == status
+    assert run.data.tags[runs.ERROR_TAG] == runs.describe_error(raised)
 
 
 def test_evaluation_uses_the_training_config_unless_overridden():

@@ -1,0 +1,127 @@
+"""Reads a review data source and encodes it into padded train/validation/test arrays.
+
+This is the only package that opens data files. It reads three kinds of source:
+
+- `keras`: `keras.datasets.imdb`, already encoded by Keras (needs its download host).
+- the Stanford aclImdb corpus, as a directory (`aclImdb` itself or its parent) or as the
+  `.tar.gz` users download (`aclImdb/{train,test}/{pos,neg}/*.txt`);
+- a CSV file with a text column and a label column, and optionally a train/test column.
+
+Raw text is encoded with the `keras.datasets.imdb` conventions of `rnn_tracking.encoding`.
+
+Encoding 50,000 raw reviews takes seconds, so the encoded arrays are cached as an .npz under
+$RNN_TRACKING_CACHE (default ~/.cache/rnn-tracking), keyed on the source's content and every
+setting that changes the encoding. The validation split is drawn after the cache, so
+changing `val_split` never re-encodes. Rooms: `sources` (readers), `cache` (the .npz
+cache), `splits` (what training and evaluation load).
+"""
+
+from rnn_tracking.data.cache import (
+    CACHE_ENV_VAR,
+    CACHE_FORMAT_VERSION,
+    DEFAULT_CACHE_DIR,
+    EncodedData,
+    cache_directory,
+    make_cache_key,
+    read_cache,
+    write_cache,
+)
+from rnn_tracking.data.sources import (
+    ACLIMDB_LABELS,
+    ACLIMDB_NAME,
+    CSV_LABELS,
+    CSV_SPLITS,
+    KERAS_NAME,
+    REVIEW_PATH,
+    TAR_SUFFIXES,
+    VALID_SOURCES,
+    Corpus,
+    fail_source,
+    find_aclimdb_root,
+    fingerprint_directory,
+    hash_file,
+    inspect_source,
+    list_review_files,
+    make_aclimdb_corpus,
+    parse_labels,
+    parse_split_column,
+    read_csv_reviews,
+    read_review_directory,
+    read_review_file,
+    read_review_tar,
+)
+from rnn_tracking.data.splits import (
+    Splits,
+    TextSplits,
+    digest_sequences,
+    encode_corpus,
+    load_keras_dataset,
+    load_local_dataset,
+    load_splits,
+    load_text_splits,
+    sample_corpus,
+    sample_reviews,
+)
+from rnn_tracking.encoding import (
+    INDEX_FROM,
+    OOV_INDEX,
+    PAD_INDEX,
+    START_INDEX,
+    encode_texts,
+    encode_tokens,
+    pad_reviews,
+    rank_words,
+    tokenize,
+)
+
+__all__ = [
+    "ACLIMDB_LABELS",
+    "ACLIMDB_NAME",
+    "CACHE_ENV_VAR",
+    "CACHE_FORMAT_VERSION",
+    "CSV_LABELS",
+    "CSV_SPLITS",
+    "Corpus",
+    "DEFAULT_CACHE_DIR",
+    "EncodedData",
+    "INDEX_FROM",
+    "KERAS_NAME",
+    "OOV_INDEX",
+    "PAD_INDEX",
+    "REVIEW_PATH",
+    "START_INDEX",
+    "Splits",
+    "TAR_SUFFIXES",
+    "TextSplits",
+    "VALID_SOURCES",
+    "cache_directory",
+    "digest_sequences",
+    "encode_corpus",
+    "encode_texts",
+    "encode_tokens",
+    "fail_source",
+    "find_aclimdb_root",
+    "fingerprint_directory",
+    "hash_file",
+    "inspect_source",
+    "list_review_files",
+    "load_keras_dataset",
+    "load_local_dataset",
+    "load_splits",
+    "load_text_splits",
+    "make_aclimdb_corpus",
+    "make_cache_key",
+    "pad_reviews",
+    "parse_labels",
+    "parse_split_column",
+    "rank_words",
+    "read_cache",
+    "read_csv_reviews",
+    "read_review_directory",
+    "read_review_file",
+    "read_review_tar",
+    "sample_corpus",
+    "sample_reviews",
+    "tokenize",
+    "write_cache",
+]

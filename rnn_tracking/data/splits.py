@@ -1,0 +1,307 @@
+"""Turns a source into train/validation/test splits: encoded arrays, or the raw texts.
+
+The Keras source comes encoded already; a local source is read (`sources`), sampled, ranked
+and encoded (`rnn_tracking.encoding`), through the cache (`cache`). The validation split is
+drawn after the cache, so changing `val_split` never re-encodes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+
+from rnn_tracking.config import DATA_ENV_VAR, KERAS_SOURCE, TrainConfig, resolve_data_source
+from rnn_tracking.data.cache import (
+    EncodedData,
+    cache_directory,
+    make_cache_key,
+    read_cache,
+    write_cache,
+)
+from rnn_tracking.data.sources import (
+    ACLIMDB_NAME,
+    KERAS_NAME,
+    Corpus,
+    fail_source,
+    find_aclimdb_root,
+    fingerprint_directory,
+    hash_file,
+    inspect_source,
+    make_aclimdb_corpus,
+    read_csv_reviews,
+    read_review_directory,
+    read_review_tar,
+)
+from rnn_tracking.encoding import (
+    INDEX_FROM,
+    encode_texts,
+    encode_tokens,
+    pad_reviews,
+    rank_words,
+    tokenize,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Splits:
+    """The encoded train, validation and test splits of one source, ready for Keras.
+
+    Each `x_*` is int32 of shape (n, maxlen); each `y_*` is int32 0/1 of shape (n,).
+    `vocabulary[r - 1]` is the word of frequency rank r, encoded as index r + 3; it holds at
+    most num_words - 4 words, the ones whose index stays below num_words.
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    vocabulary: tuple[str, ...]
+    source: str
+    name: str
+    digest: str
+
+
+def load_splits(config: TrainConfig) -> Splits:
+    """Reads, encodes and splits the configured source (see the module docstring).
+
+    The source is `resolve_data_source(config)`: the `data` field, else $RNN_TRACKING_DATA,
+    else 'keras'. The validation split is `train_test_split(x_train, y_train,
+    test_size=val_split, random_state=seed)`, as in the tutorial. Raises ValueError with
+    one line naming the bad parameter and its valid values.
+    """
+    source = resolve_data_source(config)
+    if source == KERAS_SOURCE:
+        encoded, name = load_keras_dataset(config), KERAS_NAME
+    else:
+        encoded, name = load_local_dataset(source, config)
+    try:
+        x_train, x_val, y_train, y_val = train_test_split(
+            encoded.x_train,
+            encoded.y_train,
+            test_size=config.val_split,
+            random_state=config.seed,
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"val_split: cannot hold out {config.val_split} of {len(encoded.y_train)} "
+            f"training reviews ({error}); valid values are numbers in (0, 1) that leave "
+            "reviews on both sides."
+        ) from None
+    return Splits(
+        x_train=x_train,
+        y_train=y_train,
+        x_val=x_val,
+        y_val=y_val,
+        x_test=encoded.x_test,
+        y_test=encoded.y_test,
+        vocabulary=encoded.vocabulary,
+        source=source,
+        name=name,
+        digest=encoded.digest,
+    )
+
+
+def sample_reviews(
+    items: Sequence, labels: np.ndarray, max_reviews: int, seed: int, split: str
+) -> tuple[list, np.ndarray]:
+    """Keeps at most max_reviews items, stratified by label and seeded; 0 keeps all."""
+    if max_reviews == 0 or len(labels) <= max_reviews:
+        return list(items), labels
+    try:
+        kept, _ = train_test_split(
+            np.arange(len(labels)), train_size=max_reviews, stratify=labels, random_state=seed
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"max_reviews: cannot draw a stratified sample of {max_reviews} from the "
+            f"{len(labels)} {split} reviews ({error}); valid values are 0 (all) or a larger "
+            "integer."
+        ) from None
+    return [items[i] for i in kept], labels[kept]
+
+
+def load_keras_dataset(config: TrainConfig) -> EncodedData:
+    """Loads keras.datasets.imdb, which Keras has encoded already; needs the network once.
+
+    Keras's own word ranking (over its whole dataset) is kept, so max_reviews only samples
+    reviews. The digest covers the sequences and labels the loader returned.
+    """
+    from keras.datasets import imdb
+
+    try:
+        (x_train, y_train), (x_test, y_test) = imdb.load_data(num_words=config.num_words)
+        word_index = imdb.get_word_index()
+    except Exception as error:
+        raise ValueError(
+            f"data: could not download the Keras IMDB dataset ({type(error).__name__}); "
+            f"point at a local copy with --data PATH, -P data=PATH or ${DATA_ENV_VAR}, "
+            "where PATH is an aclImdb directory, its .tar.gz, or a .csv file."
+        ) from error
+    digest = digest_sequences([x_train, y_train, x_test, y_test])
+    train, y_train = sample_reviews(x_train, y_train, config.max_reviews, config.seed, "train")
+    test, y_test = sample_reviews(x_test, y_test, config.max_reviews, config.seed, "test")
+    ranked = sorted(word_index, key=word_index.__getitem__)
+    vocabulary = tuple(word for word in ranked if word_index[word] + INDEX_FROM < config.num_words)
+    return EncodedData(
+        x_train=pad_reviews(train, config.maxlen),
+        y_train=np.asarray(y_train, dtype=np.int32),
+        x_test=pad_reviews(test, config.maxlen),
+        y_test=np.asarray(y_test, dtype=np.int32),
+        vocabulary=vocabulary,
+        digest=digest,
+    )
+
+
+def digest_sequences(parts: Sequence[Sequence]) -> str:
+    """Returns the sha256 of ragged integer sequences, lengths included."""
+    hasher = hashlib.sha256()
+    for part in parts:
+        for item in part:
+            values = np.asarray(item, dtype=np.int64).ravel()
+            hasher.update(np.int64(values.size).tobytes())
+            hasher.update(values.tobytes())
+    return hasher.hexdigest()
+
+
+def load_local_dataset(source: str, config: TrainConfig) -> tuple[EncodedData, str]:
+    """Returns the encoded arrays of a local path and its dataset name, using the cache.
+
+    The cache lookup costs one sha256 pass over a file, or one stat per review file of a
+    directory; the content digest of a directory is computed only when it is re-encoded.
+    """
+    path, kind = inspect_source(source)
+    name = path.stem if kind == "csv" else ACLIMDB_NAME
+    if kind == "directory":
+        root = find_aclimdb_root(path)
+        lookup = fingerprint_directory(root)
+    else:
+        lookup = hash_file(path)
+    cache_path = cache_directory() / f"{name}-{make_cache_key(kind, lookup, config)}.npz"
+    cached = read_cache(cache_path)
+    if cached is not None:
+        return cached, name
+    started = time.perf_counter()
+    if kind == "directory":
+        corpus = make_aclimdb_corpus(read_review_directory(root), source)
+    elif kind == "tar":
+        corpus = make_aclimdb_corpus(read_review_tar(path), source, digest=lookup)
+    else:
+        corpus = read_csv_reviews(path, config, digest=lookup)
+    encoded = encode_corpus(corpus, config, source)
+    logger.info("encoded %s in %.1f s", source, time.perf_counter() - started)
+    write_cache(cache_path, encoded)
+    return encoded, name
+
+
+def sample_corpus(
+    corpus: Corpus, config: TrainConfig, source: str
+) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
+    """Checks both splits hold reviews and applies `max_reviews` to each, seeded.
+
+    Returns (train_texts, y_train, test_texts, y_test). The encoded arrays and the raw-text
+    splits both come through here, so they always hold the same reviews.
+    """
+    for split, texts in (("train", corpus.train_texts), ("test", corpus.test_texts)):
+        if not texts:
+            raise fail_source(f"{source!r} has no {split} reviews")
+    train_texts, y_train = sample_reviews(
+        corpus.train_texts, corpus.train_labels, config.max_reviews, config.seed, "train"
+    )
+    test_texts, y_test = sample_reviews(
+        corpus.test_texts, corpus.test_labels, config.max_reviews, config.seed, "test"
+    )
+    return train_texts, y_train, test_texts, y_test
+
+
+def encode_corpus(corpus: Corpus, config: TrainConfig, source: str) -> EncodedData:
+    """Samples, ranks the training words and encodes both splits of a raw corpus."""
+    train_texts, y_train, test_texts, y_test = sample_corpus(corpus, config, source)
+    train_tokens = [tokenize(text) for text in train_texts]
+    vocabulary = rank_words(train_tokens, config.num_words)
+    return EncodedData(
+        x_train=encode_tokens(train_tokens, vocabulary, config.num_words, config.maxlen),
+        y_train=np.asarray(y_train, dtype=np.int32),
+        x_test=encode_texts(test_texts, vocabulary, config.num_words, config.maxlen),
+        y_test=np.asarray(y_test, dtype=np.int32),
+        vocabulary=vocabulary,
+        digest=corpus.digest,
+    )
+
+
+# --- Raw review texts ---------------------------------------------------------------------
+# Evaluation, scoring files of reviews and text baselines need the reviews as text. These
+# functions reuse the readers of `sources`, so the texts are the very rows `load_splits` encodes.
+
+
+@dataclass(frozen=True, eq=False)
+class TextSplits:
+    """The raw reviews behind `load_splits(config)`: the same rows, in the same order.
+
+    `train_texts[i]` is the review that `load_splits(config).x_train[i]` encodes, and likewise
+    for validation and test; each `y_*` is int32 0/1 of shape (n,).
+    """
+
+    train_texts: list[str]
+    y_train: np.ndarray
+    val_texts: list[str]
+    y_val: np.ndarray
+    test_texts: list[str]
+    y_test: np.ndarray
+    source: str
+    name: str
+    digest: str
+
+
+def load_text_splits(config: TrainConfig) -> TextSplits:
+    """Reads the configured local source and splits its raw texts exactly as `load_splits`.
+
+    The same sampling (`max_reviews`, `seed`) and the same validation split
+    (`train_test_split(test_size=val_split, random_state=seed)`) are applied, so the texts
+    line up row for row with the encoded arrays. The 'keras' source ships reviews already
+    encoded, so it has no texts: that is a ValueError naming `data`.
+    """
+    source = resolve_data_source(config)
+    if source == KERAS_SOURCE:
+        raise ValueError(
+            "data: the 'keras' source holds encoded reviews, not their texts; valid values "
+            "for raw texts are an aclImdb directory or .tar.gz, or a .csv file."
+        )
+    path, kind = inspect_source(source)
+    if kind == "directory":
+        corpus = make_aclimdb_corpus(read_review_directory(find_aclimdb_root(path)), source)
+    elif kind == "tar":
+        corpus = make_aclimdb_corpus(read_review_tar(path), source, digest=hash_file(path))
+    else:
+        corpus = read_csv_reviews(path, config, digest=hash_file(path))
+    train_texts, y_train, test_texts, y_test = sample_corpus(corpus, config, source)
+    try:
+        train_texts, val_texts, y_train, y_val = train_test_split(
+            train_texts, y_train, test_size=config.val_split, random_state=config.seed
+        )
+    except ValueError as error:
+        raise ValueError(
+            f"val_split: cannot hold out {config.val_split} of {len(y_train)} training "
+            f"reviews ({error}); valid values are numbers in (0, 1) that leave reviews on "
+            "both sides."
+        ) from None
+    return TextSplits(
+        train_texts=list(train_texts),
+        y_train=np.asarray(y_train, dtype=np.int32),
+        val_texts=list(val_texts),
+        y_val=np.asarray(y_val, dtype=np.int32),
+        test_texts=list(test_texts),
+        y_test=np.asarray(y_test, dtype=np.int32),
+        source=source,
+        name=path.stem if kind == "csv" else ACLIMDB_NAME,
+        digest=corpus.digest,
+    )

@@ -1,0 +1,92 @@
+"""Serving: the text-in model, its promotion to the registry, and its evaluation.
+
+Rooms:
+
+- `text_model`: the pyfunc model that answers raw review text, its encoding file and input
+  checks; it ships inside every logged model, so it imports only `rnn_tracking.encoding` and
+  `rnn_tracking.config` of this package;
+- `artifacts`: writes the model's files and logs or saves them;
+- `promote`: picks the best run on a validation metric and makes its model the champion;
+- `evaluate`: `mlflow.models.evaluate` on a test split, with length buckets and curves.
+
+Every public name of the rooms is available here (`serving.promote_best_model`), imported on
+first use. Importing a room always runs this file first, so importing the rooms here eagerly
+would pull promotion and evaluation (and the data readers) into every process that loads a
+served model.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Which room holds each public name.
+HOMES = {
+    # text_model
+    "TEXT_MODEL_NAME": "text_model",
+    "KERAS_ARTIFACT": "text_model",
+    "ENCODING_ARTIFACT": "text_model",
+    "CHAMPION_ALIAS": "text_model",
+    "THRESHOLD": "text_model",
+    "MAX_REVIEW_CHARS": "text_model",
+    "ENCODING_FORMAT": "text_model",
+    "EXAMPLE_REVIEWS": "text_model",
+    "check_reviews": "text_model",
+    "quote_review": "text_model",
+    "QUOTED_CHARS": "text_model",
+    "Encoding": "text_model",
+    "make_encoding": "text_model",
+    "write_encoding": "text_model",
+    "read_encoding": "text_model",
+    "load_keras_model": "text_model",
+    "ReviewScore": "text_model",
+    "score_reviews": "text_model",
+    "TextReviewModel": "text_model",
+    "load_text_model": "text_model",
+    "unwrap_text_model": "text_model",
+    "predict_frame": "text_model",
+    "predict_reviews": "text_model",
+    # artifacts
+    "MODEL_CODE": "artifacts",
+    "write_text_model_files": "artifacts",
+    "log_text_model": "artifacts",
+    "save_text_model": "artifacts",
+    # promote
+    "DEFAULT_PROMOTION_METRIC": "promote",
+    "VALIDATION_METRIC_PREFIXES": "promote",
+    "Promotion": "promote",
+    "check_selection_metric": "promote",
+    "search_finished_runs": "promote",
+    "find_text_model_id": "promote",
+    "find_best_run": "promote",
+    "promote_best_model": "promote",
+    "find_registered_version": "promote",
+    # evaluate
+    "LENGTH_BUCKETS": "evaluate",
+    "DEFAULT_WRONG_REVIEWS": "evaluate",
+    "WRONG_TABLE_FILE": "evaluate",
+    "Evaluation": "evaluate",
+    "count_tokens": "evaluate",
+    "bucket_of": "evaluate",
+    "make_length_metrics": "evaluate",
+    "make_probability_metrics": "evaluate",
+    "make_curve_artifacts": "evaluate",
+    "evaluation_config": "evaluate",
+    "select_wrong_reviews": "evaluate",
+    "quiet_evaluation_notices": "evaluate",
+    "evaluate_model": "evaluate",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Imports the room that holds `name` and returns it (PEP 562 module attribute)."""
+    home = HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(HOMES))

@@ -1,0 +1,86 @@
+"""Writes the text model's files, and logs or saves them as an MLflow pyfunc model.
+
+The model is a model from code (`MODEL_CODE`): MLflow runs that file to build the
+`TextReviewModel` of `rnn_tracking.serving.text_model`, and the package's code travels with
+the model, so no pickled object is stored.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import mlflow
+
+import rnn_tracking
+from rnn_tracking import runs
+from rnn_tracking.config import TrainConfig
+from rnn_tracking.serving.text_model import (
+    ENCODING_ARTIFACT,
+    EXAMPLE_REVIEWS,
+    KERAS_ARTIFACT,
+    TEXT_MODEL_NAME,
+    make_encoding,
+    write_encoding,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+
+# Models from code: MLflow runs this file to build the model when logging and loading it,
+# so no pickled object is stored with the model.
+MODEL_CODE = """import mlflow
+from rnn_tracking.serving.text_model import TextReviewModel
+
+mlflow.models.set_model(TextReviewModel())
+"""
+
+
+def write_text_model_files(
+    directory: Path, config: TrainConfig, vocabulary: Sequence[str], model: keras.Model
+) -> dict[str, Any]:
+    """Writes the model's files into `directory`; returns the keyword arguments that log
+    (or save) them as the text model with `mlflow.pyfunc.log_model` / `save_model`.
+
+    The package directory goes in as `code_paths`, so the model loads wherever MLflow and
+    the requirements are installed, with the encoder it was trained with.
+    """
+    keras_path = directory / "model.keras"
+    encoding_path = directory / "encoding.json"
+    code_path = directory / "text_model.py"
+    model.save(keras_path)
+    write_encoding(make_encoding(config, vocabulary), encoding_path)
+    code_path.write_text(MODEL_CODE, encoding="utf-8")
+    return {
+        "python_model": str(code_path),
+        "artifacts": {KERAS_ARTIFACT: str(keras_path), ENCODING_ARTIFACT: str(encoding_path)},
+        "code_paths": [os.path.dirname(rnn_tracking.__file__)],
+        "input_example": list(EXAMPLE_REVIEWS),
+        "pip_requirements": runs.list_model_requirements(runs.MODEL_PACKAGES),
+    }
+
+
+def log_text_model(
+    config: TrainConfig, vocabulary: Sequence[str], model: keras.Model
+) -> mlflow.models.model.ModelInfo:
+    """Logs `model` as the active run's text-in pyfunc model `text_model`; returns its info.
+
+    `model` should hold the best weights: `train_model` restores them, so this is the
+    best checkpoint's model, and the very model the run logs as its Keras `model`.
+    """
+    with tempfile.TemporaryDirectory() as scratch:
+        arguments = write_text_model_files(Path(scratch), config, vocabulary, model)
+        return mlflow.pyfunc.log_model(name=TEXT_MODEL_NAME, **arguments)
+
+
+def save_text_model(
+    path: str | Path, config: TrainConfig, vocabulary: Sequence[str], model: keras.Model
+) -> None:
+    """Saves the text model into a new local directory, without any tracking store."""
+    with tempfile.TemporaryDirectory() as scratch:
+        arguments = write_text_model_files(Path(scratch), config, vocabulary, model)
+        mlflow.pyfunc.save_model(path=str(path), **arguments)

@@ -1,0 +1,321 @@
+"""The text-in model: raw review strings in, probability and label out.
+
+Every training run logs, beside its Keras model, an MLflow pyfunc model named `text_model`
+that answers raw review text. Its artifacts are the best weights as a `.keras` file and a
+JSON of the training encoding (vocabulary, `num_words`, `maxlen`, the reserved indices and
+offset, and the training config). It encodes with `rnn_tracking.encoding.encode_texts`, the very
+function training used, and the package's code travels with the model (`code_paths`), so
+the text a server receives is turned into the numbers the model was trained on. On loading,
+the model re-encodes two reference reviews and refuses to load if the numbers differ from
+those recorded at training time: an encoding that drifted fails loudly, never silently.
+
+Input: a list of review strings (the signature comes from the type hints of `predict`; a
+one-column DataFrame is accepted too). Output: one `ReviewScore` per review, in order:
+`probability` that the review is positive, and `label`, 1 (positive) when probability >= 0.5
+and 0 (negative) otherwise. The scoring server takes `{"inputs": ["review", ...]}` and
+answers `{"predictions": [{"probability": 0.93, "label": 1}, ...]}`.
+
+What happens to bad input, in process and in MLflow's scoring server (which answers any of
+these errors with HTTP 400 and the message, and goes on serving):
+- a review that is not a string (a number, null, a list): MLflow's type-hint check refuses
+  the request, naming the bad elements;
+- a review without any word (empty, blank or only punctuation) is refused: the model would
+  see nothing but the start mark, and a made-up probability is worse than an error;
+- a review longer than MAX_REVIEW_CHARS characters is refused; any shorter review is scored,
+  and, as in training, only its last `maxlen` tokens count;
+- an empty list gives an empty list.
+
+Keras models are loaded with `safe_mode=True`, so a model file cannot run arbitrary code.
+
+This module ships inside every logged model and runs in the scoring server, so it imports
+only `rnn_tracking.encoding` and `rnn_tracking.config` of this package (a test checks it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import reprlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+import pydantic
+from mlflow.exceptions import MlflowException
+
+from rnn_tracking.config import TrainConfig, resolve_data_source
+from rnn_tracking.encoding import (
+    INDEX_FROM,
+    OOV_INDEX,
+    PAD_INDEX,
+    START_INDEX,
+    encode_texts,
+    tokenize,
+)
+
+if TYPE_CHECKING:
+    import keras
+
+TEXT_MODEL_NAME = "text_model"
+KERAS_ARTIFACT = "keras_model"
+ENCODING_ARTIFACT = "encoding"
+CHAMPION_ALIAS = "champion"
+# A review is scored as positive (label 1) when its probability reaches this threshold.
+THRESHOLD = 0.5
+# The longest review of aclImdb has about 13,700 characters; 100,000 leaves room for any
+# real review while keeping one request from tying up a server worker.
+MAX_REVIEW_CHARS = 100_000
+# The most characters of a bad review that an error message quotes.
+QUOTED_CHARS = 80
+# Bumped whenever the layout of the encoding JSON changes.
+ENCODING_FORMAT = 1
+# Two short reviews: the model's input example, and the reference texts whose encoding is
+# recorded at training time and checked again at every load.
+EXAMPLE_REVIEWS = (
+    "A wonderful film: the acting is superb and the story moved me to tears.",
+    "Dull, predictable and far too long. The worst movie I have seen this year.",
+)
+
+
+# --- Input checks and scoring ---------------------------------------------------------------
+
+
+def check_reviews(reviews: Sequence[Any]) -> list[str]:
+    """Returns the reviews if each is a string with a word and at most MAX_REVIEW_CHARS.
+
+    Raises ValueError naming the first bad review by its 0-based position, quoting at most
+    QUOTED_CHARS characters of it (see `quote_review`).
+    """
+    for position, review in enumerate(reviews):
+        if not isinstance(review, str):
+            raise ValueError(
+                f"review {position}: got {quote_review(review)}; valid values are strings of "
+                "review text."
+            )
+        if len(review) > MAX_REVIEW_CHARS:
+            raise ValueError(
+                f"review {position}: got {quote_review(review)}; valid values are reviews of at "
+                f"most {MAX_REVIEW_CHARS:,} characters."
+            )
+        if not tokenize(review):
+            raise ValueError(
+                f"review {position}: got {quote_review(review)}, which has no words; valid "
+                "values are texts with at least one word."
+            )
+    return list(reviews)
+
+
+def quote_review(review: Any) -> str:
+    """Quotes a bad review for an error message, in at most about QUOTED_CHARS characters.
+
+    A short string is quoted whole (`'  '`); a longer one is cut, with its length:
+    `'word word ...'... (150,000 characters)`. Anything else is its type and a shortened
+    repr (`int 5`, `list ['x...', 2]`). A server answers with this message, so its body stays
+    short whatever a client sends.
+    """
+    if isinstance(review, str):
+        if len(review) <= QUOTED_CHARS:
+            return repr(review)
+        return f"{review[:QUOTED_CHARS]!r}... ({len(review):,} characters)"
+    if review is None:
+        return "None"
+    # reprlib shortens the repr as it builds it: a few items, each cut short.
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxstring, shortener.maxother = 2, 20, 20
+    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 4
+    return f"{type(review).__name__} {shortener.repr(review)[:QUOTED_CHARS]}"
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """Everything that turns review text into the model's input, as recorded at training."""
+
+    vocabulary: tuple[str, ...]
+    num_words: int
+    maxlen: int
+    config: dict[str, Any]
+    check_texts: tuple[str, ...]
+    check_encoded: tuple[tuple[int, ...], ...]
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        """Encodes reviews as training did: int32 of shape (len(texts), maxlen)."""
+        return encode_texts(texts, self.vocabulary, self.num_words, self.maxlen)
+
+
+def make_encoding(config: TrainConfig, vocabulary: Sequence[str]) -> Encoding:
+    """Records the encoding of a training, with the reference reviews encoded now."""
+    resolved = dataclasses.asdict(config) | {"data": resolve_data_source(config)}
+    encoding = Encoding(
+        vocabulary=tuple(vocabulary),
+        num_words=config.num_words,
+        maxlen=config.maxlen,
+        config=resolved,
+        check_texts=EXAMPLE_REVIEWS,
+        check_encoded=(),
+    )
+    encoded = encoding.encode(EXAMPLE_REVIEWS)
+    return dataclasses.replace(encoding, check_encoded=tuple(map(tuple, encoded.tolist())))
+
+
+def write_encoding(encoding: Encoding, path: Path) -> None:
+    """Writes the encoding JSON, with the reserved indices and offset spelled out."""
+    document = {
+        "format": ENCODING_FORMAT,
+        "vocabulary": list(encoding.vocabulary),
+        "num_words": encoding.num_words,
+        "maxlen": encoding.maxlen,
+        "pad_index": PAD_INDEX,
+        "start_index": START_INDEX,
+        "oov_index": OOV_INDEX,
+        "index_from": INDEX_FROM,
+        "padding": "pre",
+        "truncating": "pre",
+        "config": encoding.config,
+        "check_texts": list(encoding.check_texts),
+        "check_encoded": [list(row) for row in encoding.check_encoded],
+    }
+    path.write_text(json.dumps(document, indent=1), encoding="utf-8")
+
+
+def read_encoding(path: str | Path) -> Encoding:
+    """Reads an encoding JSON and checks it against the encoder this process runs.
+
+    Raises MlflowException if the recorded offsets or the reference reviews' encoding differ
+    from what `rnn_tracking.encoding` computes now, so that drift stops the model from loading.
+    """
+    document = json.loads(Path(path).read_text(encoding="utf-8"))
+    expected = {
+        "format": ENCODING_FORMAT,
+        "pad_index": PAD_INDEX,
+        "start_index": START_INDEX,
+        "oov_index": OOV_INDEX,
+        "index_from": INDEX_FROM,
+    }
+    for key, value in expected.items():
+        if document.get(key) != value:
+            raise MlflowException(
+                f"encoding: the model records {key}={document.get(key)!r} but this "
+                f"rnn_tracking encodes with {key}={value!r}; load it with the rnn_tracking "
+                "version it was trained with."
+            )
+    encoding = Encoding(
+        vocabulary=tuple(document["vocabulary"]),
+        num_words=int(document["num_words"]),
+        maxlen=int(document["maxlen"]),
+        config=dict(document["config"]),
+        check_texts=tuple(document["check_texts"]),
+        check_encoded=tuple(tuple(row) for row in document["check_encoded"]),
+    )
+    now = encoding.encode(encoding.check_texts).tolist()
+    if [list(row) for row in encoding.check_encoded] != now:
+        raise MlflowException(
+            "encoding: this rnn_tracking encodes the model's reference reviews differently "
+            "from the training run; load it with the rnn_tracking version it was trained with."
+        )
+    return encoding
+
+
+def load_keras_model(path: str | Path) -> keras.Model:
+    """Loads a `.keras` file with safe_mode on, so that no arbitrary code can run.
+
+    Keras is imported here, not at the top, so that `promote` never pays for TensorFlow.
+    """
+    import keras
+
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
+class ReviewScore(pydantic.BaseModel):
+    """The model's answer for one review: the probability that it is positive, and the label."""
+
+    probability: float
+    label: int
+
+
+def score_reviews(model: keras.Model, encoding: Encoding, reviews: Sequence[str]) -> np.ndarray:
+    """Returns the probability that each review is positive: float64 of shape (len(reviews),)."""
+    if not reviews:
+        return np.empty(0, dtype=np.float64)
+    probabilities = model.predict(encoding.encode(reviews), batch_size=256, verbose=0)
+    return np.asarray(probabilities, dtype=np.float64).reshape(-1)
+
+
+class TextReviewModel(mlflow.pyfunc.PythonModel):
+    """The pyfunc model: raw reviews in, one ReviewScore out per review (see the module doc).
+
+    The type hints are the model's signature: MLflow checks that the input is a list of
+    strings before `predict` runs, in process and in the scoring server alike.
+    """
+
+    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+        self.encoding = read_encoding(context.artifacts[ENCODING_ARTIFACT])
+        self.model = load_keras_model(context.artifacts[KERAS_ARTIFACT])
+        width = self.model.input_shape[-1]
+        if width != self.encoding.maxlen:
+            raise MlflowException(
+                f"encoding: the Keras model reads {width} tokens but the encoding pads to "
+                f"maxlen={self.encoding.maxlen}; the model's artifacts do not belong together."
+            )
+
+    def predict(self, context, model_input: list[str], params=None) -> list[ReviewScore]:
+        try:
+            reviews = check_reviews(model_input)
+        except ValueError as error:
+            raise MlflowException.invalid_parameter_value(str(error)) from None
+        probabilities = score_reviews(self.model, self.encoding, reviews)
+        return [ReviewScore(probability=float(p), label=int(p >= THRESHOLD)) for p in probabilities]
+
+
+def load_text_model(model_uri: str) -> mlflow.pyfunc.PyFuncModel:
+    """Loads a text model by URI (`runs:/ID/text_model`, `models:/NAME@champion`, a path).
+
+    Raises ValueError naming `model_uri` when it does not resolve to a text model.
+    """
+    try:
+        loaded = mlflow.pyfunc.load_model(model_uri)
+    except (MlflowException, OSError) as error:
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(
+            f"model_uri: cannot load {model_uri!r} ({message}); valid values are the URI of "
+            f"a logged {TEXT_MODEL_NAME}, e.g. runs:/RUN_ID/{TEXT_MODEL_NAME} or "
+            f"models:/NAME@{CHAMPION_ALIAS}."
+        ) from None
+    if not isinstance(unwrap_text_model(loaded), TextReviewModel):
+        raise ValueError(
+            f"model_uri: {model_uri!r} is not a text model; valid values are the URI of a "
+            f"logged {TEXT_MODEL_NAME}, e.g. runs:/RUN_ID/{TEXT_MODEL_NAME} or "
+            f"models:/NAME@{CHAMPION_ALIAS}."
+        )
+    return loaded
+
+
+def unwrap_text_model(loaded: mlflow.pyfunc.PyFuncModel) -> Any:
+    """Returns the PythonModel inside a pyfunc model, or None for other kinds of model."""
+    try:
+        return loaded.unwrap_python_model()
+    except MlflowException:
+        return None
+
+
+def predict_frame(loaded: mlflow.pyfunc.PyFuncModel, reviews: Sequence[str]) -> pd.DataFrame:
+    """Scores reviews with a loaded text model: columns `probability` (float64) and `label`."""
+    scores = loaded.predict(list(reviews))
+    return pd.DataFrame(
+        {
+            "probability": np.asarray([score.probability for score in scores], dtype=np.float64),
+            "label": np.asarray([score.label for score in scores], dtype=np.int64),
+        }
+    )
+
+
+def predict_reviews(model_uri: str, reviews: Sequence[Any]) -> pd.DataFrame:
+    """Scores reviews with the text model at `model_uri`: `probability` and `label` per review.
+
+    Raises ValueError for a bad URI or a bad review (see `check_reviews`), before any work.
+    """
+    reviews = check_reviews(reviews)
+    return predict_frame(load_text_model(model_uri), reviews)
