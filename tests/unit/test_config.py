@@ -10,6 +10,7 @@ from rnn_tracking.config import (
     config_from_mapping,
     config_to_params,
     describe_run,
+    parse_count,
     resolve_data_source,
 )
 
@@ -100,3 +101,26 @@ def test_data_source_falls_back_to_environment_then_keras(monkeypatch):
     monkeypatch.setenv("RNN_TRACKING_DATA", "/data/aclImdb")
     assert resolve_data_source(TrainConfig()) == "/data/aclImdb"
     assert resolve_data_source(TrainConfig(data="reviews.csv")) == "reviews.csv"
+
+
+def test_run_name_rounds_sampled_rates_to_two_significant_digits():
+    assert describe_run(TrainConfig(dropout=0.231276)) == "lstm-1x8-drop0.23"
+    assert describe_run(TrainConfig(recurrent_dropout=0.05)) == "lstm-1x8-rdrop0.05"
+    assert describe_run(TrainConfig(dropout=0.3)) == "lstm-1x8-drop0.3"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("5", 5), ("5.0", 5), (5, 5), (0, 0)])
+def test_counts_are_read_from_ints_and_whole_number_strings(value, expected):
+    assert parse_count("n", value) == expected
+
+
+@pytest.mark.parametrize("value", ["5.5", "five", "", None, True, "-1"])
+def test_bad_counts_name_the_parameter_and_the_minimum(value):
+    with pytest.raises(ValueError) as raised:
+        parse_count("top_k", value)
+    assert str(raised.value) == f"top_k: got {value!r}; valid values are integers >= 0."
+
+
+def test_counts_below_their_minimum_are_rejected():
+    with pytest.raises(ValueError, match="n_trials: got '0'; valid values are integers >= 1."):
+        parse_count("n_trials", "0", minimum=1)
