@@ -27,9 +27,13 @@ AUTO_DATA = "auto"
 NO_SPLIT_COLUMN = "none"
 
 
-def _knob(default: Any, help: str) -> Any:
-    """Declares a field with its default and the reason shown by `--help`."""
-    return field(default=default, metadata={"help": help})
+def _knob(default: Any, help: str, **cli: Any) -> Any:
+    """Declares a field with its default and the reason shown by `--help`.
+
+    `cli` holds how the command line spells the option when that is not a plain
+    `--name VALUE` (see `rnn_tracking.options`): required, choices, repeatable, ...
+    """
+    return field(default=default, metadata={"help": help, **cli})
 
 
 @dataclass(frozen=True)
@@ -328,26 +332,32 @@ def format_value(value: Any) -> str:
 
 
 def describe_run(config: TrainConfig) -> str:
-    """Returns a readable run name such as `lstm-2x8-drop0.3` or `bigru-1x16`."""
+    """Returns a readable run name such as `lstm-2x8-drop0.3` or `bigru-1x16`.
+
+    Rates keep two significant digits (`drop0.23`, not `drop0.231276`): a sweep samples
+    them from a continuous range, and the exact value is in the run's params.
+    """
     name = f"{'bi' if config.bidirectional else ''}{config.arch}-{config.layers}x{config.units}"
     if config.dropout:
-        name += f"-drop{config.dropout:g}"
+        name += f"-drop{config.dropout:.2g}"
     if config.recurrent_dropout:
-        name += f"-rdrop{config.recurrent_dropout:g}"
+        name += f"-rdrop{config.recurrent_dropout:.2g}"
     return name
 
 
-def parse_count(name: str, value: Any, minimum: int) -> int:
-    """Reads a whole number >= minimum from an int or a string such as '20' or '20.0'.
+def parse_count(name: str, value: Any, minimum: int = 0) -> int:
+    """Reads a whole number >= `minimum` from an int or a string such as '5' or '5.0'.
 
-    `mlflow run` passes float parameters as '20.0', so whole floats are accepted; anything
-    else (8.5, true, 'abc', a number below minimum) is a ValueError naming the parameter.
+    `mlflow run` passes float parameters as '5.0', so those are whole numbers too; '5.5',
+    booleans and words are not. Raises ValueError naming the parameter.
     """
     try:
-        number = float(value)
-        if isinstance(value, bool) or not number.is_integer() or number < minimum:
+        if isinstance(value, bool):
             raise ValueError
-    except (TypeError, ValueError):
+        number = float(value)
+        if not number.is_integer() or number < minimum:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(
             f"{name}: got {value!r}; valid values are integers >= {minimum}."
         ) from None

@@ -216,9 +216,27 @@ def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult
     mlflow.log_text(summarize_model(result.model), "model_summary.txt")
     with tempfile.TemporaryDirectory() as scratch:
         log_learning_curves(result.history, Path(scratch))
-    log_keras_model(result.model, splits.x_test[:2])
-    # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
-    log_text_model(config, splits.vocabulary, result.model)
+    with keras_progress_hidden():
+        log_keras_model(result.model, splits.x_test[:2])
+        # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
+        log_text_model(config, splits.vocabulary, result.model)
+
+
+@contextmanager
+def keras_progress_hidden() -> Iterator[None]:
+    """Hides the Keras progress bars of the predictions MLflow runs on an input example.
+
+    MLflow calls `predict` with Keras's default verbosity to check a logged model, which
+    prints a progress bar per model after the training output. Keras then sends them to
+    its absl logger instead of stdout; training's own epoch lines are printed before.
+    """
+    was_enabled = keras.config.is_interactive_logging_enabled()
+    keras.config.disable_interactive_logging()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            keras.config.enable_interactive_logging()
 
 
 def log_checkpoint(checkpoint_path: Path) -> None:

@@ -117,3 +117,26 @@ def test_count_accepts_whole_numbers_as_ints_or_strings(value, expected):
 def test_count_refuses_anything_else_naming_the_parameter(value):
     with pytest.raises(ValueError, match=r"^repeats: got .*; valid values are integers >= 1\.$"):
         parse_count("repeats", value, 1)
+
+
+def test_run_name_rounds_sampled_rates_to_two_significant_digits():
+    assert describe_run(TrainConfig(dropout=0.231276)) == "lstm-1x8-drop0.23"
+    assert describe_run(TrainConfig(recurrent_dropout=0.05)) == "lstm-1x8-rdrop0.05"
+    assert describe_run(TrainConfig(dropout=0.3)) == "lstm-1x8-drop0.3"
+
+
+@pytest.mark.parametrize(("value", "expected"), [("5", 5), ("5.0", 5), (5, 5), (0, 0)])
+def test_counts_are_read_from_ints_and_whole_number_strings(value, expected):
+    assert parse_count("n", value) == expected
+
+
+@pytest.mark.parametrize("value", ["5.5", "five", "", None, True, "-1"])
+def test_bad_counts_name_the_parameter_and_the_minimum(value):
+    with pytest.raises(ValueError) as raised:
+        parse_count("top_k", value)
+    assert str(raised.value) == f"top_k: got {value!r}; valid values are integers >= 0."
+
+
+def test_counts_below_their_minimum_are_rejected():
+    with pytest.raises(ValueError, match="n_trials: got '0'; valid values are integers >= 1."):
+        parse_count("n_trials", "0", minimum=1)

@@ -1,5 +1,6 @@
-"""MLproject's declared parameters match the config: one name and one default per knob."""
+"""MLproject's declared parameters match the metadata: one name and one default per knob."""
 
+import dataclasses
 import shlex
 from pathlib import Path
 
@@ -7,8 +8,9 @@ import pytest
 import yaml
 
 from rnn_tracking.baseline import DATA_FIELDS
-from rnn_tracking.cli import build_parser
+from rnn_tracking.cli import COMMANDS, build_parser, list_parameters
 from rnn_tracking.config import FIELDS, TrainConfig, parse_value
+from rnn_tracking.options import parse_option
 
 ROOT = Path(__file__).resolve().parents[2]
 # Options of a run that are not config fields, with their defaults: `seeds` says how many
@@ -65,3 +67,41 @@ def test_mlproject_uses_the_conda_environment_file():
     project = yaml.safe_load((ROOT / "MLproject").read_text())
     assert project["conda_env"] == "conda.yaml"
     assert (ROOT / "conda.yaml").exists()
+
+
+ENTRY_POINTS = ["main", "sweep", "report", "baseline", "evaluate"]
+
+
+def find_command(entry_point):
+    name = "train" if entry_point == "main" else entry_point
+    return next(command for command in COMMANDS if command.name == name)
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_every_entry_point_parameter_is_a_field_with_the_fields_default(entry_point):
+    command = find_command(entry_point)
+    option_fields = {spec.name: spec for spec in dataclasses.fields(command.options)}
+    for name, spec in load_entry_point(entry_point)["parameters"].items():
+        assert name in list_parameters(command), name
+        if name in command.config_fields:
+            assert parse_value(name, spec["default"]) == FIELDS[name].default, name
+        elif "default" not in spec:
+            assert option_fields[name].metadata.get("required"), name
+        else:
+            parsed = parse_option(command.options, name, spec["default"])
+            assert parsed == option_fields[name].default, name
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS)
+def test_every_entry_point_passes_each_parameter_to_the_option_of_its_name(entry_point):
+    spec = load_entry_point(entry_point)
+    command = spec["command"]
+    for name in spec["parameters"]:
+        assert f"--{name} {{{name}}}" in command, name
+    # Each placeholder lands in the option of the same name when the CLI parses it.
+    values = {name: f"value-of-{name}" for name in spec["parameters"]}
+    argv = shlex.split(command.format(**values))
+    args = build_parser().parse_args(argv[3:])
+    for name, value in values.items():
+        given = getattr(args, name)
+        assert given == value or given == [value], name

@@ -1,0 +1,260 @@
+"""The command line: the only reader of argv, and the only place that sets exit codes.
+
+`rnn-tracking train --arch gru --units 16` (also `python -m rnn_tracking train ...`) parses
+argv into a validated `TrainConfig`, loads the data, and trains inside one MLflow run. Every
+command's parser is built from field metadata (`rnn_tracking.config`, `rnn_tracking.options`),
+the one home of defaults; `cli.options` builds it and `cli.commands` runs each command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+import signal
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from rnn_tracking.baseline import DATA_FIELDS as BASELINE_DATA_FIELDS
+from rnn_tracking.cli.commands import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USAGE,
+    PROGRAM,
+    command_baseline,
+    command_evaluate,
+    command_predict,
+    command_promote,
+    command_report,
+    command_sweep,
+    command_train,
+    describe_result,
+    end_pending_run,
+    seed_configs,
+)
+from rnn_tracking.cli.options import (
+    OneLineParser,
+    UsageError,
+    add_command_options,
+    add_config_options,
+    read_config,
+    report_unknown_options,
+)
+from rnn_tracking.config import FIELDS
+from rnn_tracking.options import (
+    BaselineOptions,
+    EvaluateOptions,
+    PredictOptions,
+    PromoteOptions,
+    ReportOptions,
+    SweepOptions,
+    TrainOptions,
+)
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "PROGRAM",
+    "SWEEP_DEFAULT_HEARTBEAT_INTERVAL",
+    "SWEEP_DEFAULT_N_TRIALS",
+    "OneLineParser",
+    "UsageError",
+    "build_parser",
+    "describe_result",
+    "main",
+    "read_config",
+    "seed_configs",
+]
+
+# The sweep's defaults, read from its options' metadata; a unit test checks that the sweep
+# module's own constants agree.
+SWEEP_DEFAULT_N_TRIALS = SweepOptions.n_trials
+SWEEP_DEFAULT_HEARTBEAT_INTERVAL = SweepOptions.heartbeat_interval
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """One subcommand: its help, its options (config field names and/or a dataclass), its
+    handler, and whether it runs TensorFlow."""
+
+    name: str
+    help: str
+    description: str
+    handler: Callable[[argparse.Namespace], int]
+    config_fields: tuple[str, ...] = ()
+    options: type | None = None
+    uses_tensorflow: bool = False
+
+
+COMMANDS = (
+    Command(
+        "train",
+        "Train one model in one MLflow run.",
+        "Train one model in one MLflow run. Every training config option is logged as an "
+        "MLflow param.",
+        command_train,
+        tuple(FIELDS),
+        TrainOptions,
+        uses_tensorflow=True,
+    ),
+    Command(
+        "report",
+        "Compare tracked runs in a table, grouped, with plots.",
+        "Compare tracked runs: a table (one row per run or per group, mean ± std), a "
+        "significance test of the best two groups, plots, and Markdown/CSV/HTML files. "
+        "The table is always printed.",
+        command_report,
+        options=ReportOptions,
+    ),
+    Command(
+        "baseline",
+        "Train TF-IDF + logistic regression on the same split, as comparable runs.",
+        "Train TF-IDF + LogisticRegression on exactly the train/validation/test split of the "
+        "neural runs (C chosen on validation, test scored once); log one run per budget with "
+        "arch=tfidf_logreg.",
+        command_baseline,
+        BASELINE_DATA_FIELDS,
+        BaselineOptions,
+    ),
+    Command(
+        "predict",
+        "Score review texts with a text model.",
+        "Score review texts with a text model; prints label, sentiment, probability and the "
+        "start of each review, tab-separated.",
+        command_predict,
+        options=PredictOptions,
+        uses_tensorflow=True,
+    ),
+    Command(
+        "promote",
+        "Register the best run's text model with the alias champion.",
+        "Pick the finished run with the best validation metric, register its text model under "
+        "NAME and point the alias 'champion' at it (models:/NAME@champion).",
+        command_promote,
+        options=PromoteOptions,
+    ),
+    Command(
+        "evaluate",
+        "Evaluate a text model on the test split, in a new MLflow run.",
+        "Evaluate a text model on the test split of its training data with "
+        "mlflow.models.evaluate: classifier metrics, confusion matrix, ROC and PR curves, "
+        "accuracy by review length and the most confidently wrong reviews.",
+        command_evaluate,
+        options=EvaluateOptions,
+        uses_tensorflow=True,
+    ),
+    Command(
+        "sweep",
+        "Run or continue an Optuna study: one parent run, one nested run per trial.",
+        "Run or continue an Optuna study over a search-space file (sweeps/*.yaml). Several "
+        "workers may share one study through its storage.",
+        command_sweep,
+        options=SweepOptions,
+        uses_tensorflow=True,
+    ),
+)
+
+
+def list_parameters(command: Command) -> list[str]:
+    """Returns the names a command accepts, config fields first: its MLflow params."""
+    names = list(command.config_fields)
+    if command.options is not None:
+        names += [spec.name for spec in dataclasses.fields(command.options)]
+    return names
+
+
+def build_parser() -> OneLineParser:
+    """Returns the parser of every subcommand, each built from its options' metadata."""
+    parser = OneLineParser(
+        prog=PROGRAM,
+        description="Train, sweep and compare recurrent IMDB classifiers, tracked in MLflow.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    for command in COMMANDS:
+        sub = commands.add_parser(command.name, help=command.help, description=command.description)
+        if command.config_fields:
+            add_config_options(sub, command.config_fields)
+        if command.options is not None:
+            add_command_options(sub, command.options)
+        sub.set_defaults(
+            handler=command.handler,
+            parameters=list_parameters(command),
+            uses_tensorflow=command.uses_tensorflow,
+        )
+    return parser
+
+
+def quiet_libraries() -> None:
+    """Keeps library chatter out of the terminal: TensorFlow's C++ start-up lines and
+    MLflow's artifact download progress bars. Set the variables yourself to see them."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+def import_tensorflow_quietly() -> None:
+    """Imports TensorFlow and probes its devices with C++ stderr held back.
+
+    TensorFlow 2.21 writes its start-up notices (oneDNN, CUDA probing) through absl before
+    TF_CPP_MIN_LOG_LEVEL applies, so they are caught at the file descriptor instead. If the
+    import fails, the held-back lines are shown after all; TF_CPP_MIN_LOG_LEVEL=0 or 1 shows
+    them always.
+    """
+    if os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2") in ("0", "1") or "tensorflow" in sys.modules:
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow as tf
+
+            tf.config.list_physical_devices()
+        except BaseException:
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def raise_keyboard_interrupt(signum: int, frame: Any) -> None:
+    """Turns SIGTERM into KeyboardInterrupt, so a terminated run ends KILLED like Ctrl-C."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs one subcommand and returns its exit code; errors are one line on stderr."""
+    quiet_libraries()
+    parser = build_parser()
+    try:
+        args, extras = parser.parse_known_args(argv)
+        if extras:
+            report_unknown_options(extras, args.parameters)
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+        if args.uses_tensorflow:
+            import_tensorflow_quietly()
+        return handler(args)
+    except UsageError as error:
+        print(f"{PROGRAM}: error: {error}", file=sys.stderr)
+        end_pending_run()
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(f"{PROGRAM}: interrupted; the run was ended KILLED.", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:
+        print(f"{PROGRAM}: error: {type(error).__name__}: {error}", file=sys.stderr)
+        end_pending_run()
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
