@@ -281,6 +281,28 @@ class PredictOptions:
     )
 
 
+@dataclass(frozen=True)
+class RerunOptions:
+    """The options of `rerun`: train a run again from its params and compare the results."""
+
+    run_id: tuple[str, ...] = _knob(
+        (),
+        "The run to repeat (its id, as `mlflow ui` shows it).",
+        positional=True,
+        metavar="RUN_ID",
+    )
+    data: str | None = _knob(
+        None,
+        "Another copy of the run's data; unset means the source the run recorded. Its content "
+        "digest must match the run's.",
+        metavar="SOURCE",
+    )
+    experiment_name: str | None = _knob(
+        None, "MLflow experiment of the new run; unset means the source run's.", metavar="NAME"
+    )
+    verbose: int = _knob(2, VERBOSE_HELP, choices=VERBOSITIES)
+
+
 def is_empty(value: Any) -> bool:
     """True for a value that means 'unset': None, '' or an empty list of repeats."""
     if value is None:

@@ -90,12 +90,20 @@ def end_launcher_run_failed_if_pending() -> None:
     Called when the arguments are rejected before any run is opened, so no run is left
     RUNNING even if the `mlflow run` parent process is killed.
     """
+    end_launcher_run_if_pending(FAILED)
+
+
+def end_launcher_run_if_pending(status: str) -> str | None:
+    """Ends the run `mlflow run` made for us with `status` if it is still RUNNING; returns
+    its id if it did, else None."""
     run_id = launcher_run_id()
     if not run_id:
-        return
+        return None
     client = MlflowClient()
-    if client.get_run(run_id).info.status == RUNNING:
-        client.set_terminated(run_id, status=FAILED)
+    if client.get_run(run_id).info.status != RUNNING:
+        return None
+    client.set_terminated(run_id, status=status)
+    return run_id
 
 
 # --- The store ----------------------------------------------------------------------------
@@ -110,6 +118,8 @@ LOCKED_FIRST_DELAY_SECONDS = 0.2
 _prepared_uris: set[str] = set()
 # The command line of this process, as the CLI gave it; every run opened records it.
 _command_line: str | None = None
+# The runs this process ended KILLED, so an interruption can say which.
+_killed_run_ids: list[str] = []
 
 Result = TypeVar("Result")
 
@@ -242,9 +252,17 @@ def open_run(
 def end_active_run(status: str, error: BaseException | None = None) -> None:
     """Ends the innermost active run with `status`, tagging `error` first if given."""
     mlflow.flush_async_logging()
+    run = mlflow.active_run()
     if error is not None:
         mlflow.set_tag(ERROR_TAG, describe_error(error))
     mlflow.end_run(status)
+    if status == KILLED and run is not None:
+        _killed_run_ids.append(run.info.run_id)
+
+
+def killed_run_ids() -> list[str]:
+    """Returns the ids of the runs this process ended KILLED, in order."""
+    return list(_killed_run_ids)
 
 
 def select_experiment(experiment_name: str | None) -> None:

@@ -29,6 +29,7 @@ from rnn_tracking.cli.commands import (
     command_predict,
     command_promote,
     command_report,
+    command_rerun,
     command_sweep,
     command_train,
     describe_result,
@@ -50,6 +51,7 @@ from rnn_tracking.options import (
     PredictOptions,
     PromoteOptions,
     ReportOptions,
+    RerunOptions,
     SweepOptions,
     TrainOptions,
 )
@@ -100,6 +102,16 @@ COMMANDS = (
         command_train,
         tuple(FIELDS),
         TrainOptions,
+        uses_tensorflow=True,
+    ),
+    Command(
+        "rerun",
+        "Train a run again from its params and say whether its results reproduce.",
+        "Train a run again from its recorded params on data with the same content digest "
+        "(refused otherwise), in a new run tagged rerun_of, and compare the summary metrics "
+        "one by one: exactly without dropout, within noise with it. Exit 1 if one differs.",
+        command_rerun,
+        options=RerunOptions,
         uses_tensorflow=True,
     ),
     Command(
@@ -225,35 +237,74 @@ def import_tensorflow_quietly() -> None:
             os.close(saved)
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def raise_keyboard_interrupt(signum: int, frame: Any) -> None:
-    """Turns SIGTERM into KeyboardInterrupt, so a terminated run ends KILLED like Ctrl-C."""
-    raise KeyboardInterrupt(f"signal {signum}")
+    """Turns Ctrl-C and SIGTERM into KeyboardInterrupt, so a stopped run ends KILLED.
+
+    Later stop signals are ignored while the runs are being ended: Ctrl-C under `mlflow run`
+    reaches both it and us, and it then sends SIGTERM, which would otherwise interrupt the
+    ending half-way and leave the run for `mlflow run` to mark FAILED.
+    """
+    for each in STOP_SIGNALS:
+        signal.signal(each, signal.SIG_IGN)
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def describe_interruption() -> str:
+    """Says what an interruption did to the runs: which ended KILLED, or that none was open."""
+    if "rnn_tracking.runs" not in sys.modules:
+        return "interrupted before any run was opened."
+    from rnn_tracking import runs
+
+    pending = runs.end_launcher_run_if_pending(runs.KILLED)
+    killed = [*runs.killed_run_ids(), *([pending] if pending else [])]
+    if not killed:
+        return "interrupted before any run was opened."
+    return f"interrupted; run {', '.join(killed)} ended KILLED."
+
+
+def record_command_line(argv: Sequence[str]) -> None:
+    """Makes the runs of this process record the command line that started them."""
+    import shlex
+
+    from rnn_tracking import runs
+
+    runs.record_command_line(shlex.join([PROGRAM, *argv]))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs one subcommand and returns its exit code; errors are one line on stderr."""
     quiet_libraries()
     parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
     try:
         args, extras = parser.parse_known_args(argv)
         if extras:
             report_unknown_options(extras, args.parameters)
         handler: Callable[[argparse.Namespace], int] = args.handler
-        signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
+        for each in STOP_SIGNALS:
+            signal.signal(each, raise_keyboard_interrupt)
         if args.uses_tensorflow:
             import_tensorflow_quietly()
+        record_command_line(argv)
         return handler(args)
     except UsageError as error:
         print(f"{PROGRAM}: error: {error}", file=sys.stderr)
         end_pending_run()
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{PROGRAM}: interrupted; the run was ended KILLED.", file=sys.stderr)
+        print(f"{PROGRAM}: {describe_interruption()}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
         print(f"{PROGRAM}: error: {type(error).__name__}: {error}", file=sys.stderr)
         end_pending_run()
         return EXIT_FAILED
+    finally:
+        for each, handler_before in previous.items():
+            signal.signal(each, handler_before)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from rnn_tracking.options import (
     PredictOptions,
     PromoteOptions,
     ReportOptions,
+    RerunOptions,
     SweepOptions,
     TrainOptions,
 )
@@ -46,6 +47,50 @@ def end_pending_run() -> None:
 
 
 # --- train ---------------------------------------------------------------------------------
+
+
+def command_rerun(args: argparse.Namespace) -> int:
+    """Trains a run again from its params on the same data; says whether its results reproduce.
+
+    Exit code 0 when every judged metric matches, 1 when one differs (the new run is kept
+    either way, tagged `rerun_of`).
+    """
+    import mlflow
+
+    from rnn_tracking import rerun, runs, tracking
+    from rnn_tracking.data import load_splits
+
+    try:
+        options = read_options(args, RerunOptions)
+        if len(options.run_id) != 1:
+            raise ValueError(
+                f"run_id: got {len(options.run_id)} ids; valid values are exactly one run id."
+            )
+        prepare_tracking_store()
+        source = rerun.read_training_run(options.run_id[0])
+        config = rerun.config_of_run(source, options.data)
+        splits = load_splits(config)
+        rerun.check_same_data(source, splits.digest, splits.source)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    if options.experiment_name:
+        tracking.select_experiment(options.experiment_name)
+    else:
+        mlflow.set_experiment(experiment_id=source.info.experiment_id)
+    run_id, result = tracking.track_training(
+        config,
+        splits,
+        tags={runs.RERUN_OF_TAG: source.info.run_id},
+        verbose=options.verbose,
+    )
+    print(describe_result(run_id, result))
+    deterministic = rerun.is_deterministic(config)
+    comparisons = rerun.compare_results(
+        source.data.metrics, result.summary_metrics(), deterministic
+    )
+    print(f"run {run_id} against run {source.info.run_id}:")
+    print(rerun.describe_comparisons(comparisons, deterministic))
+    return EXIT_OK if rerun.reproduces(comparisons) else EXIT_FAILED
 
 
 def command_train(args: argparse.Namespace) -> int:

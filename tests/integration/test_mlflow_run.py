@@ -1,5 +1,6 @@
 """End to end: `mlflow run . --env-manager local` and signals, as subprocesses."""
 
+import os
 import signal
 import subprocess
 import time
@@ -106,5 +107,48 @@ def test_sigterm_ends_the_run_killed_with_best_checkpoint(real_data_path, subpro
     assert process.returncode == 130, stderr[-2000:]
     [run] = runs_of("term")
     assert run.info.status == "KILLED"
+    assert f"interrupted; run {run.info.run_id} ended KILLED." in stderr
     checkpoints = MlflowClient().list_artifacts(run.info.run_id, "checkpoints")
     assert [item.path for item in checkpoints] == ["checkpoints/best.keras"]
+
+
+def test_ctrl_c_on_mlflow_run_ends_the_run_killed_with_an_error_tag(real_data_path, subprocess_env):
+    """Ctrl-C reaches the whole process group: `mlflow run` and the training under it.
+
+    `mlflow run` then also sends SIGTERM to the training and marks a still RUNNING run
+    FAILED; the training must have ended the run KILLED first, whatever the order.
+    """
+    command = ["mlflow", "run", str(ROOT), "--env-manager", "local", "--experiment-name", "ctrlc"]
+    for parameter in (
+        f"data={real_data_path}",
+        "max_reviews=300",
+        "units=4",
+        "epochs=100",
+        "patience=100",
+    ):
+        command += ["-P", parameter]
+    process = subprocess.Popen(
+        command,
+        env=subprocess_env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            runs = runs_of("ctrlc")
+            if runs and MlflowClient().get_metric_history(runs[0].info.run_id, "val_loss"):
+                break
+            time.sleep(1)
+        # What a terminal does on Ctrl-C: SIGINT to every process of the foreground group.
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=120)
+    finally:
+        process.kill()
+    [run] = runs_of("ctrlc")
+    assert run.info.status == "KILLED", stderr[-3000:]
+    assert run.data.tags["error"] == "KeyboardInterrupt: SIGINT"
+    assert f"interrupted; run {run.info.run_id} ended KILLED." in stderr
