@@ -15,21 +15,16 @@ from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking.config import FIELDS, format_value, parse_value
+from rnn_tracking.options import ReportOptions
 from rnn_tracking.report.select import Selection, select_runs
 from rnn_tracking.runs import resolve_experiment_ids
 
-# The metric columns of the table, in order; `seconds_per_epoch` is derived, not logged.
-DEFAULT_METRICS = (
-    "param_count",
-    "best_epoch",
-    "best_val_accuracy",
-    "test_accuracy",
-    "train_seconds",
-    "seconds_per_epoch",
-)
+# The metric columns of the table, in order (`seconds_per_epoch` is derived, not logged),
+# and the learning curves drawn at most: the report command's defaults, with their reasons.
+DEFAULT_METRICS = ReportOptions.metrics
+MAX_CURVES = ReportOptions.max_curves
 SIGNIFICANCE_METRIC = "test_accuracy"
 SIGNIFICANCE_LEVEL = 0.05
-MAX_CURVES = 50
 MISSING = "-"
 
 

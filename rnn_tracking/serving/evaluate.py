@@ -22,6 +22,7 @@ import pandas as pd
 from rnn_tracking import data, runs
 from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping, parse_count
 from rnn_tracking.encoding import tokenize
+from rnn_tracking.options import EvaluateOptions
 from rnn_tracking.serving.text_model import (
     Encoding,
     load_text_model,
@@ -35,7 +36,7 @@ from rnn_tracking.serving.text_model import (
 # long > 300 (the tutorial's model sees at most a third of it). Of aclImdb's 25,000 test
 # reviews (median 172 tokens), 12.7% are short, 65.7% medium and 21.6% long.
 LENGTH_BUCKETS = (("short", 0, 100), ("medium", 101, 300), ("long", 301, math.inf))
-DEFAULT_WRONG_REVIEWS = 20
+DEFAULT_WRONG_REVIEWS = EvaluateOptions.wrong_reviews
 WRONG_TABLE_FILE = "confidently_wrong_reviews.json"
 
 

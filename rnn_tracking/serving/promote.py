@@ -15,9 +15,10 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking import runs
+from rnn_tracking.options import PromoteOptions
 from rnn_tracking.serving.text_model import CHAMPION_ALIAS, TEXT_MODEL_NAME
 
-DEFAULT_PROMOTION_METRIC = "best_val_accuracy"
+DEFAULT_PROMOTION_METRIC = PromoteOptions.metric
 VALIDATION_METRIC_PREFIXES = ("best_val_", "val_")
 
 

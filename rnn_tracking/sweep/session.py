@@ -21,6 +21,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from rnn_tracking import runs
 from rnn_tracking.config import format_value
+from rnn_tracking.options import SweepOptions
 from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.sampling import describe_pruner, make_sampler
 from rnn_tracking.sweep.space import SearchSpace
@@ -35,8 +36,8 @@ from rnn_tracking.sweep.study import attach_study, best_trial, study_figures, tr
 from rnn_tracking.sweep.trials import SplitsCache, Tally, TrialRunner, tally_trials
 
 # The options of a sweep, with their defaults (the CLI and MLproject use these).
-DEFAULT_N_TRIALS = 30
-DEFAULT_HEARTBEAT_INTERVAL = 10
+DEFAULT_N_TRIALS = SweepOptions.n_trials
+DEFAULT_HEARTBEAT_INTERVAL = SweepOptions.heartbeat_interval
 STATE_NAMES = {
     TrialState.COMPLETE: "complete",
     TrialState.PRUNED: "pruned",
