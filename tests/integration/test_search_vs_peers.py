@@ -1,0 +1,78 @@
+"""bench/search_vs_peers.py end to end: all three sides on a few hundred real reviews."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+
+# The shipped spaces compile a new XLA graph per trial (tens of seconds on 2 cores); this one
+# trains without XLA, so that each side finishes several trials in its few seconds and the
+# anytime curves have more than one point. tests/unit/test_search_vs_peers.py checks that the
+# shipped spaces translate to Keras Tuner and Optuna.
+SPACE = """\
+study_name: smoke
+sampler: {name: tpe, seed: 1, n_startup_trials: 2}
+pruner: {name: median, n_startup_trials: 2, n_warmup_steps: 1}
+fixed: {arch: gru, layers: 1, embedding_dim: 8, epochs: 2, patience: 1, jit_compile: false}
+params:
+  units: {type: int, low: 2, high: 8, log: true}
+  pooling: {type: categorical, choices: [last, max]}
+  bidirectional: {type: categorical, choices: [false, true]}
+  learning_rate: {type: float, low: 1.0e-3, high: 3.0e-2, log: true}
+"""
+
+
+def test_short_mode_runs_every_side(real_data_path, tmp_path):
+    space = tmp_path / "smoke.yaml"
+    space.write_text(SPACE, encoding="utf-8")
+    out = tmp_path / "report" / "search_vs_peers.md"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    command = [
+        sys.executable,
+        str(ROOT / "bench" / "search_vs_peers.py"),
+        "--short",
+        "--minutes",
+        "0.3",
+        "--max-reviews",
+        "600",
+        "--space",
+        str(space),
+        "--data",
+        str(real_data_path),
+        "--workdir",
+        str(tmp_path / "work"),
+        "--out",
+        str(out),
+        "--sides",
+        "platform,keras_tuner,optuna",
+    ]
+    finished = subprocess.run(
+        command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+
+    results = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
+    assert set(results["sides"]) == {"platform", "keras_tuner", "optuna"}
+    for side, numbers in results["sides"].items():
+        assert numbers["trials_finished"] >= 1, side
+        assert 0.0 <= numbers["best_test_accuracy"] <= 1.0, side
+        assert 0.0 <= numbers["best_val_accuracy"] <= 1.0, side
+        assert numbers["curve"], side
+        assert numbers["curve"][-1][1] == pytest.approx(numbers["best_val_accuracy"]), side
+    assert results["settings"]["epochs"] == 2
+    assert results["settings"]["train"] + results["settings"]["val"] == 600
+    assert 0.0 <= results["baseline"]["test_accuracy"] <= 1.0
+    assert results["baseline"]["budget"] == "neural"
+    report = out.read_text(encoding="utf-8")
+    for name in ("rnn-tracking sweep", "Keras Tuner Hyperband", "plain Optuna"):
+        assert name in report
+    assert (out.parent / "img" / "search_vs_peers.png").stat().st_size > 0

@@ -1,0 +1,144 @@
+"""The shipped space files, and bench/search_vs_peers.py's translation of them (no training)."""
+
+import importlib.util
+from pathlib import Path
+
+import optuna
+import pytest
+
+from rnn_tracking import sweep
+from rnn_tracking.config import TrainConfig
+from rnn_tracking.model import build_model
+
+ROOT = Path(__file__).resolve().parents[2]
+SPACES = ("small-budget", "unconstrained")
+
+
+def load_bench():
+    spec = importlib.util.spec_from_file_location(
+        "search_vs_peers", ROOT / "bench" / "search_vs_peers.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def corners(space):
+    """Configs at each range's ends and each choice, the rest at their first value."""
+    first = {
+        spec.name: spec.choices[0] if spec.type == "categorical" else spec.low
+        for spec in space.params
+    }
+    for spec in space.params:
+        values = spec.choices if spec.type == "categorical" else (spec.low, spec.high)
+        for value in values:
+            yield space.config_for({**first, spec.name: value})
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_space_file_loads_and_every_corner_is_a_valid_config(name):
+    space = sweep.load_space(ROOT / "sweeps" / f"{name}.yaml")
+    assert space.study_name == name
+    assert space.metric == "val_accuracy"
+    configs = list(corners(space))
+    assert all(isinstance(config, TrainConfig) for config in configs)
+    assert {config.optimizer for config in configs} == {"adam", "rmsprop"}
+    assert {config.pooling for config in configs} == {"last", "max", "mean", "max_mean"}
+
+
+def test_small_budget_fixes_the_tutorials_encoding_and_unconstrained_opens_it():
+    small = sweep.load_space(ROOT / "sweeps" / "small-budget.yaml")
+    assert (small.fixed["num_words"], small.fixed["maxlen"]) == (500, 100)
+    assert not small.tunes_data
+    unconstrained = sweep.load_space(ROOT / "sweeps" / "unconstrained.yaml")
+    assert {"num_words", "maxlen"} <= {spec.name for spec in unconstrained.params}
+    assert unconstrained.tunes_data
+
+
+def test_the_largest_small_budget_model_builds():
+    space = sweep.load_space(ROOT / "sweeps" / "small-budget.yaml")
+    largest = {
+        spec.name: spec.choices[-1] if spec.type == "categorical" else spec.high
+        for spec in space.params
+    }
+    model = build_model(space.config_for(largest))
+    assert model.output_shape == (None, 1)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_optuna_translation_samples_inside_the_space(name):
+    bench = load_bench()
+    space = sweep.load_space(ROOT / "sweeps" / f"{name}.yaml")
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    for _ in range(20):
+        trial = study.ask()
+        config = space.config_for(
+            {spec.name: bench.suggest_optuna(trial, spec) for spec in space.params}
+        )
+        check_inside(space, config)
+        study.tell(trial, 0.5)
+
+
+@pytest.mark.parametrize("name", SPACES)
+def test_keras_tuner_translation_samples_inside_the_space(name):
+    kt = pytest.importorskip("keras_tuner")
+    bench = load_bench()
+    space = sweep.load_space(ROOT / "sweeps" / f"{name}.yaml")
+    hp = kt.HyperParameters()
+    for spec in space.params:
+        bench.declare_keras_tuner(hp, spec)
+    oracle = kt.oracles.RandomSearchOracle(objective="val_accuracy", seed=0)
+    oracle.hyperparameters = hp
+    for index in range(20):
+        values = oracle.populate_space(str(index))["values"]
+        config = space.config_for({spec.name: values[spec.name] for spec in space.params})
+        check_inside(space, config)
+
+
+def check_inside(space, config):
+    for spec in space.params:
+        value = getattr(config, spec.name)
+        if spec.type == "categorical":
+            assert value in spec.choices, spec.name
+        else:
+            assert spec.low <= value <= spec.high, spec.name
+
+
+def test_bench_space_copy_fixes_max_reviews_and_caps_epochs_in_short_mode(tmp_path):
+    bench = load_bench()
+    args = bench.parse_args(["--short", "--space", str(ROOT / "sweeps" / "small-budget.yaml")])
+    assert (args.minutes, args.max_reviews) == (bench.SHORT_MINUTES, bench.SHORT_REVIEWS)
+    path = bench.write_bench_space(args, tmp_path)
+    space = sweep.load_space(path)
+    assert space.fixed["max_reviews"] == bench.SHORT_REVIEWS
+    assert space.fixed["epochs"] == bench.SHORT_EPOCHS
+    full = bench.parse_args(["--minutes", "20", "--max-reviews", "0"])
+    assert full.sides == list(bench.SIDES)
+
+
+def test_curve_helpers():
+    bench = load_bench()
+    numbers = bench.side_result(
+        [
+            (50.0, None, "PRUNED"),
+            (10.0, 0.7, "COMPLETE"),
+            (30.0, 0.65, "COMPLETE"),
+            (70.0, 0.8, "COMPLETE"),
+        ],
+        wall_seconds=80,
+        best_value=0.8,
+        best_test_accuracy=0.79,
+        best_params={},
+        pruned=1,
+        failed=0,
+        notes="",
+    )
+    assert numbers["curve"] == [[10.0, 0.7], [70.0, 0.8]]
+    assert numbers["trials_finished"] == 4
+    assert bench.best_at(numbers["curve"], 5) is None
+    assert bench.best_at(numbers["curve"], 60) == 0.7
+    assert bench.seconds_to_reach(numbers["curve"], 0.75) == 70.0
+    assert bench.seconds_to_reach(numbers["curve"], 0.9) is None
+    assert bench.marks_minutes(30) == [5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
+    assert bench.marks_minutes(12) == [5.0, 10.0, 12.0]
+    assert bench.marks_minutes(1.5) == [0.5, 1.0, 1.5]
