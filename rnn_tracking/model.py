@@ -136,10 +136,11 @@ def build_optimizer(
         learning_rate = keras.optimizers.schedules.CosineDecay(
             config.learning_rate, decay_steps=config.epochs * steps_per_epoch
         )
+    # None keeps Keras's own default: no clipping, and no decay except AdamW's built-in one,
+    # which AdamW needs as a number (it refuses None).
+    decay = config.weight_decay if config.weight_decay or config.optimizer == "adamw" else None
     optimizer = OPTIMIZERS[config.optimizer](
-        learning_rate=learning_rate,
-        clipnorm=config.clipnorm or None,
-        weight_decay=config.weight_decay or None,
+        learning_rate=learning_rate, clipnorm=config.clipnorm or None, weight_decay=decay
     )
     if config.dtype_policy == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)

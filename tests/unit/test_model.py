@@ -104,6 +104,8 @@ def test_recipe_knobs_reach_keras_under_their_keras_names():
     assert (optimizer.clipnorm, optimizer.weight_decay) == (1.0, 0.01)
     plain = build_optimizer(TrainConfig())
     assert (plain.clipnorm, plain.weight_decay) == (None, None)
+    # AdamW with the default weight_decay=0 is Adam: no decay, and no refusal from Keras.
+    assert build_optimizer(TrainConfig(optimizer="adamw")).weight_decay == 0.0
 
 
 def test_cosine_schedule_decays_the_rate_to_zero_over_all_steps():
