@@ -106,6 +106,43 @@ def end_launcher_run_if_pending(status: str) -> str | None:
     return run_id
 
 
+def keep_launcher_status(run_id: str, status: str, seconds: float = 60.0) -> None:
+    """Puts `status` back on the run `mlflow run` made, once `mlflow run` has overwritten it.
+
+    On Ctrl-C, `mlflow run` (MLflow 3.17) marks its run FAILED after the training process
+    exits, whatever status that process set: `_maybe_set_run_terminated` asks
+    `RunStatus.is_terminated` about the status *string*, which it only knows as a number,
+    so every run looks unfinished. A detached watcher process waits up to `seconds` for
+    that overwrite and undoes it; it does nothing if no overwrite comes.
+    """
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from rnn_tracking.runs import restore_status_when_overwritten as r; "
+        "r(sys.argv[1], sys.argv[2], float(sys.argv[3]))"
+    )
+    subprocess.Popen(
+        [sys.executable, "-c", code, run_id, status, str(seconds)],
+        env={**os.environ, "MLFLOW_TRACKING_URI": mlflow.get_tracking_uri()},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+def restore_status_when_overwritten(run_id: str, status: str, seconds: float) -> None:
+    """Waits up to `seconds` for the run's status to change from `status`, then restores it."""
+    client = MlflowClient()
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if client.get_run(run_id).info.status not in (status, RUNNING):
+            client.set_terminated(run_id, status)
+            return
+        time.sleep(0.2)
+
+
 # --- The store ----------------------------------------------------------------------------
 
 # Beside `mlflow.db`: the lock that serialises its creation and migration between processes.

@@ -240,26 +240,40 @@ def import_tensorflow_quietly() -> None:
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-def raise_keyboard_interrupt(signum: int, frame: Any) -> None:
-    """Turns Ctrl-C and SIGTERM into KeyboardInterrupt, so a stopped run ends KILLED.
+class StopOnce:
+    """Turns the first Ctrl-C or SIGTERM into KeyboardInterrupt, so a stopped run ends KILLED.
 
     Later stop signals are ignored while the runs are being ended: Ctrl-C under `mlflow run`
     reaches both it and us, and it then sends SIGTERM, which would otherwise interrupt the
-    ending half-way and leave the run for `mlflow run` to mark FAILED.
+    ending half-way. (The handler stays installed rather than becoming SIG_IGN, which makes
+    Python raise "Signal 15 ignored due to race condition" for a signal already pending.)
     """
-    for each in STOP_SIGNALS:
-        signal.signal(each, signal.SIG_IGN)
-    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    def __init__(self) -> None:
+        self.stopping = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        raise KeyboardInterrupt(signal.Signals(signum).name)
 
 
-def describe_interruption() -> str:
-    """Says what an interruption did to the runs: which ended KILLED, or that none was open."""
+def describe_interruption(launcher_run_id: str | None) -> str:
+    """Ends what an interruption left open and says which runs ended KILLED.
+
+    `launcher_run_id` is the run `mlflow run` made for this process, read at start (ending
+    it unsets $MLFLOW_RUN_ID); `mlflow run` would mark it FAILED afterwards, so it is kept
+    KILLED (see `runs.keep_launcher_status`).
+    """
     if "rnn_tracking.runs" not in sys.modules:
         return "interrupted before any run was opened."
     from rnn_tracking import runs
 
     pending = runs.end_launcher_run_if_pending(runs.KILLED)
     killed = [*runs.killed_run_ids(), *([pending] if pending else [])]
+    if launcher_run_id in killed:
+        runs.keep_launcher_status(launcher_run_id, runs.KILLED)
     if not killed:
         return "interrupted before any run was opened."
     return f"interrupted; run {', '.join(killed)} ended KILLED."
@@ -279,14 +293,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     quiet_libraries()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    launcher_run_id = os.environ.get("MLFLOW_RUN_ID")
     previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
     try:
         args, extras = parser.parse_known_args(argv)
         if extras:
             report_unknown_options(extras, args.parameters)
         handler: Callable[[argparse.Namespace], int] = args.handler
+        stop = StopOnce()
         for each in STOP_SIGNALS:
-            signal.signal(each, raise_keyboard_interrupt)
+            signal.signal(each, stop)
         if args.uses_tensorflow:
             import_tensorflow_quietly()
         record_command_line(argv)
@@ -296,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         end_pending_run()
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print(f"{PROGRAM}: {describe_interruption()}", file=sys.stderr)
+        print(f"{PROGRAM}: {describe_interruption(launcher_run_id)}", file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:
         print(f"{PROGRAM}: error: {type(error).__name__}: {error}", file=sys.stderr)

@@ -11,6 +11,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking.config import FIELDS
+from rnn_tracking.runs import prepare_tracking_store
 
 pytestmark = pytest.mark.integration
 
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def runs_of(experiment_name):
+    prepare_tracking_store()
     experiment = mlflow.get_experiment_by_name(experiment_name)
     return MlflowClient().search_runs([experiment.experiment_id]) if experiment else []
 
@@ -118,6 +120,9 @@ def test_ctrl_c_on_mlflow_run_ends_the_run_killed_with_an_error_tag(real_data_pa
     `mlflow run` then also sends SIGTERM to the training and marks a still RUNNING run
     FAILED; the training must have ended the run KILLED first, whatever the order.
     """
+    # `mlflow run` itself opens the store without our lock, so this test, which reads the
+    # store while it runs, creates it first (as any earlier run would have).
+    prepare_tracking_store()
     command = ["mlflow", "run", str(ROOT), "--env-manager", "local", "--experiment-name", "ctrlc"]
     for parameter in (
         f"data={real_data_path}",
