@@ -56,6 +56,8 @@ SPLIT_FIELDS = (
     "data",
     "num_words",
     "maxlen",
+    "padding",
+    "truncating",
     "max_reviews",
     "val_split",
     "test_split",
