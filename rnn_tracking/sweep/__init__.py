@@ -18,6 +18,7 @@ The rooms, in import order:
 
 | module | owns |
 |---|---|
+| `params` | the tuned parameters of a space file: ranges and choices (no optuna) |
 | `space` | the space file: reading and validating it (no optuna) |
 | `parent_run` | the MLflow side: the study's parent run, session runs, trial-run tags (no optuna) |
 | `sampling` | samplers reseeded per trial, pruners, `load_space` |
@@ -39,21 +40,24 @@ from typing import Any
 
 # Each public name and the module of this package that holds it.
 _HOMES = {
-    "space": (
+    "params": (
         "CHOICE_KEYS",
+        "PARAM_TYPES",
+        "RANGE_KEYS",
+        "ParamSpec",
+        "read_params",
+        "space_error",
+    ),
+    "space": (
         "DEFAULT_PRUNER",
         "DEFAULT_SAMPLER",
         "METRICS",
-        "PARAM_TYPES",
         "PRUNER_OPTIONS",
-        "RANGE_KEYS",
         "SAMPLER_OPTIONS",
         "SPACE_KEYS",
         "SPLIT_FIELDS",
-        "ParamSpec",
         "SearchSpace",
         "read_space",
-        "space_error",
     ),
     "sampling": (
         "TrialSeededSampler",
