@@ -30,6 +30,7 @@ SPACE_KEYS = (
     "description",
     "metric",
     "direction",
+    "objectives",
     "sampler",
     "pruner",
     "fixed",
@@ -40,14 +41,33 @@ METRICS = {
     "val_accuracy": ("maximize", "best_val_accuracy"),
     "val_loss": ("minimize", "best_val_loss"),
 }
+# Each value a multi-objective study can optimize: the metrics above, and two costs a trial
+# knows only when it ends. Optuna cannot prune a multi-objective trial.
+OBJECTIVES = {
+    **METRICS,
+    "train_seconds": ("minimize", "train_seconds"),
+    "param_count": ("minimize", "param_count"),
+}
 # The options each sampler and pruner takes, with their types. Optuna checks the values.
 SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
-    "tpe": {"seed": int, "n_startup_trials": int, "multivariate": bool},
+    "tpe": {"seed": int, "n_startup_trials": int, "multivariate": bool, "group": bool},
     "random": {"seed": int},
+    "gp": {"seed": int, "n_startup_trials": int, "deterministic_objective": bool},
 }
 PRUNER_OPTIONS: dict[str, dict[str, type]] = {
     "median": {"n_startup_trials": int, "n_warmup_steps": int, "interval_steps": int},
-    "hyperband": {"min_resource": int, "max_resource": int, "reduction_factor": int},
+    "hyperband": {
+        "min_resource": int,
+        "max_resource": int,
+        "reduction_factor": int,
+        "bootstrap_count": int,
+    },
+    "successive_halving": {
+        "min_resource": int,
+        "reduction_factor": int,
+        "min_early_stopping_rate": int,
+        "bootstrap_count": int,
+    },
     "threshold": {"lower": float, "upper": float, "n_warmup_steps": int, "interval_steps": int},
     "none": {},
 }
@@ -76,7 +96,9 @@ class SearchSpace:
     """A validated space file: what to tune, what to fix, and how to search.
 
     `fixed` holds typed config values; a trial's config is `fixed` updated with the values
-    it samples for `params`. `sampler` and `pruner` are (name, options) pairs.
+    it samples for `params`. `sampler` and `pruner` are (name, options) pairs. A
+    multi-objective space lists its `objectives` (at least two); `metric` and `direction`
+    are then its first objective's.
     """
 
     path: Path
@@ -88,6 +110,7 @@ class SearchSpace:
     pruner: tuple[str, dict[str, Any]]
     fixed: dict[str, Any]
     params: tuple[ParamSpec, ...]
+    objectives: tuple[str, ...] = ()
 
     def config_for(self, sampled: dict[str, Any]) -> TrainConfig:
         """Returns the training config of a trial that sampled `sampled`."""
@@ -106,7 +129,22 @@ class SearchSpace:
     @property
     def objective_name(self) -> str:
         """The trial run's summary metric that the study optimizes (`best_val_accuracy`)."""
-        return METRICS[self.metric][1]
+        return OBJECTIVES[self.metric][1]
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the study optimizes several objectives (and so prunes nothing)."""
+        return bool(self.objectives)
+
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        """The summary metrics a trial returns, in order: one, or one per objective."""
+        return tuple(OBJECTIVES[name][1] for name in self.objectives or (self.metric,))
+
+    @property
+    def directions(self) -> list[str]:
+        """The direction of each value a trial returns, in order."""
+        return [OBJECTIVES[name][0] for name in self.objectives or (self.metric,)]
 
     def describe(self) -> dict[str, Any]:
         """Returns what makes two sessions the same study, as plain data.
@@ -114,7 +152,7 @@ class SearchSpace:
         The data source is left out: the same study may read the same data from a different
         path on another machine.
         """
-        return {
+        described = {
             "metric": self.metric,
             "direction": self.direction,
             "fixed": {
@@ -122,6 +160,9 @@ class SearchSpace:
             },
             "params": {spec.name: spec.describe() for spec in self.params},
         }
+        if self.objectives:
+            described["objectives"] = list(self.objectives)
+        return described
 
 
 def read_space(
@@ -138,8 +179,10 @@ def read_space(
         description: ...              # optional; shown as the parent run's note
         metric: val_accuracy          # or val_loss
         direction: maximize           # val_accuracy is maximized, val_loss minimized
-        sampler: {name: tpe, seed: 42, n_startup_trials: 10}   # or random
-        pruner: {name: median, n_startup_trials: 5, n_warmup_steps: 2}  # hyperband, threshold, none
+        # objectives: [val_accuracy, train_seconds]   # instead of metric: a Pareto front
+        sampler: {name: tpe, seed: 42, n_startup_trials: 10}   # or random, gp
+        pruner: {name: median, n_startup_trials: 5, n_warmup_steps: 2}
+        # hyperband, successive_halving, threshold, none (the only one with objectives)
         fixed: {arch: lstm, epochs: 20}                        # any TrainConfig field
         params:
           units: {type: int, low: 4, high: 128, log: true}
@@ -181,13 +224,16 @@ def read_space(
     description = raw.get("description") or ""
     if not isinstance(description, str):
         raise space_error(path, "description", f"got {description!r}; valid values are strings")
-    metric = raw.get("metric", "val_accuracy")
-    if metric not in METRICS:
+    objectives = read_objectives(path, raw)
+    metric = raw.get("metric", objectives[0] if objectives else "val_accuracy")
+    if not objectives and metric not in METRICS:
         raise space_error(path, "metric", f"got {metric!r}; valid values are " + ", ".join(METRICS))
-    direction = raw.get("direction", METRICS[metric][0])
-    if direction != METRICS[metric][0]:
+    direction = raw.get("direction", OBJECTIVES[metric][0])
+    if direction != OBJECTIVES[metric][0]:
         raise space_error(
-            path, "direction", f"got {direction!r}; {metric} is a metric to {METRICS[metric][0]}"
+            path,
+            "direction",
+            f"got {direction!r}; {metric} is a metric to {OBJECTIVES[metric][0]}",
         )
 
     fixed = read_fixed(path, raw.get("fixed"), data)
@@ -199,7 +245,16 @@ def read_space(
     sampler[1].setdefault("seed", fixed.get("seed", TrainConfig().seed))
     if seed is not None:
         sampler[1]["seed"] = seed
-    pruner = read_choice(path, "pruner", raw.get("pruner", DEFAULT_PRUNER), PRUNER_OPTIONS)
+    pruner = read_choice(
+        path, "pruner", raw.get("pruner", "none" if objectives else DEFAULT_PRUNER), PRUNER_OPTIONS
+    )
+    if objectives and pruner[0] != "none":
+        raise space_error(
+            path,
+            "pruner.name",
+            f"got {pruner[0]!r}, but Optuna cannot prune multi-objective trials; valid values "
+            "with objectives are none",
+        )
     return SearchSpace(
         path=path,
         study_name=study_name.strip(),
@@ -210,7 +265,38 @@ def read_space(
         pruner=pruner,
         fixed=fixed,
         params=params,
+        objectives=objectives,
     )
+
+
+def read_objectives(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:
+    """Reads `objectives`: two or more distinct names of OBJECTIVES, or () when absent.
+
+    Each objective's direction is its metric's, as for `metric`; `metric` and `direction`
+    may not be given beside it, since the objectives replace them.
+    """
+    objectives = raw.get("objectives")
+    if objectives is None:
+        return ()
+    for key in ("metric", "direction"):
+        if key in raw:
+            raise space_error(path, key, "cannot be combined with objectives; valid is one of them")
+    valid = ", ".join(f"{name} ({direction})" for name, (direction, _) in OBJECTIVES.items())
+    if (
+        not isinstance(objectives, list)
+        or len(objectives) < 2
+        or len(set(map(str, objectives))) != len(objectives)
+    ):
+        raise space_error(
+            path,
+            "objectives",
+            f"got {objectives!r}; valid values are a list of at least two distinct names of "
+            + valid,
+        )
+    for name in objectives:
+        if name not in OBJECTIVES:
+            raise space_error(path, "objectives", f"got {name!r}; valid names are {valid}")
+    return tuple(objectives)
 
 
 def read_fixed(path: Path, raw: Any, data: str | None) -> dict[str, Any]:
