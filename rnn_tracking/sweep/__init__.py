@@ -84,6 +84,8 @@ _HOMES = {
         "redact_storage",
     ),
     "trials": (
+        "JIT_BREAK_EVEN_BATCHES",
+        "choose_jit_compile",
         "SplitsCache",
         "Tally",
         "TrialReporter",

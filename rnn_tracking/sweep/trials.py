@@ -8,6 +8,7 @@ number (tag `trial_number`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import socket
@@ -25,6 +26,24 @@ from rnn_tracking.data import Splits, load_splits
 from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.space import SPLIT_FIELDS, SearchSpace
 from rnn_tracking.sweep.storage import RUN_ATTR, make_retry_callback
+
+# XLA (`jit_compile`) compiles each trial's model once, for 10-35 s on 2 CPU cores, and then
+# saves about 0.02-0.04 s per batch of 64 reviews against Keras's plain graph (measured by
+# bench/trial_cost.py, docs/sweeps.md): it pays for a trial of about 1,000 batches or more.
+JIT_BREAK_EVEN_BATCHES = 1000
+
+
+def choose_jit_compile(space: SearchSpace, config: TrainConfig, train_size: int) -> TrainConfig:
+    """Turns XLA on only for trials long enough to pay for its compile, unless the space says.
+
+    A trial's length is its `epochs` (an upper bound: pruning and early stopping end many
+    trials sooner) times its batches per epoch. A space that fixes or tunes `jit_compile`
+    keeps its own value. Either way the trial's run logs the value it trained with.
+    """
+    if "jit_compile" in space.fixed or any(spec.name == "jit_compile" for spec in space.params):
+        return config
+    batches = config.epochs * max(1, -(-train_size // config.batch_size))
+    return dataclasses.replace(config, jit_compile=batches >= JIT_BREAK_EVEN_BATCHES)
 
 
 class SplitsCache:
@@ -136,6 +155,7 @@ class TrialRunner:
             record_failed_run(config, run_name, tags, error)
             self.finish(trial, reporter, "failed")
             raise
+        config = choose_jit_compile(self.space, config, len(splits.y_train))
         try:
             run_id, result = tracking.track_training(
                 config,

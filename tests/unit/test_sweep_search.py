@@ -284,3 +284,28 @@ def test_no_importances_log_nothing(tracking_uri):
         pass
     assert parent_run.log_study_importances(run.info.run_id, {}, step=1) == {}
     assert MlflowClient().get_run(run.info.run_id).data.metrics == {}
+
+
+# --- Per-trial fixed cost --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("epochs", "train_size", "expected"),
+    [(3, 4000, False), (20, 4000, True), (3, 20000, False), (4, 20000, True)],
+)
+def test_xla_is_on_only_for_trials_long_enough_to_pay_for_its_compile(
+    tmp_path, epochs, train_size, expected
+):
+    space = sweep.load_space(write_space(tmp_path, BASE))
+    config = space.config_for({"units": 8, "dropout": 0.0})
+    config = type(config)(**{**config.__dict__, "epochs": epochs})
+    assert sweep.choose_jit_compile(space, config, train_size).jit_compile is expected
+
+
+@pytest.mark.parametrize("fixed", [True, False])
+def test_a_space_that_fixes_jit_compile_keeps_it(tmp_path, fixed):
+    text = BASE.replace("epochs: 4}", f"epochs: 4, jit_compile: {str(fixed).lower()}}}")
+    space = sweep.load_space(write_space(tmp_path, text))
+    config = space.config_for({"units": 8, "dropout": 0.0})
+    assert sweep.choose_jit_compile(space, config, 10**6).jit_compile is fixed
+    assert sweep.choose_jit_compile(space, config, 10).jit_compile is fixed
