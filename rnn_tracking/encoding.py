@@ -9,14 +9,17 @@ local copy sees the same kind of input as the tutorial's model:
 - index 0 pads, 1 marks the start of each review, 2 stands for any out-of-vocabulary word,
   and the word of rank r gets index r + 3; an index >= num_words becomes 2, so
   num_words=500 keeps ranks 1..496 exactly as `imdb.load_data(num_words=500)` does;
-- `keras.utils.pad_sequences(maxlen=maxlen)` pads in front and keeps the last tokens.
+- `keras.utils.pad_sequences(maxlen=maxlen)` pads in front and keeps the last tokens by
+  default (`padding="pre"`, `truncating="pre"`, the tutorial); `post` pads at the end, or
+  keeps the first tokens.
 
 One difference from Keras: a test word never seen in training becomes 2 (Keras drops it),
 because serving has no way to tell "rare" from "unseen" and must encode both the same way.
 
 These are pure functions: no file is opened here, and importing this module imports neither
-MLflow nor TensorFlow (Keras is imported only when padding), so the text model that ships
-with every logged model can depend on it alone.
+MLflow nor TensorFlow (Keras is imported only when padding; `config`, which names the
+sequence ends, imports neither), so the text model that ships with every logged model
+can depend on it alone.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
+
+from rnn_tracking.config import SEQUENCE_ENDS
 
 # The reserved indices of keras.datasets.imdb: padding, start mark, out-of-vocabulary.
 PAD_INDEX = 0
@@ -47,17 +52,37 @@ def tokenize(text: str) -> list[str]:
 
 
 def encode_texts(
-    texts: Sequence[str], vocabulary: Sequence[str], num_words: int, maxlen: int
+    texts: Sequence[str],
+    vocabulary: Sequence[str],
+    num_words: int,
+    maxlen: int,
+    *,
+    padding: str = "pre",
+    truncating: str = "pre",
 ) -> np.ndarray:
     """Encodes raw reviews exactly as training did: int32 of shape (len(texts), maxlen).
 
-    Serving calls this with the training vocabulary, so text in means the same numbers in.
+    Serving calls this with the training vocabulary, padding and truncating, so text in
+    means the same numbers in.
     """
-    return encode_tokens([tokenize(text) for text in texts], vocabulary, num_words, maxlen)
+    return encode_tokens(
+        [tokenize(text) for text in texts],
+        vocabulary,
+        num_words,
+        maxlen,
+        padding=padding,
+        truncating=truncating,
+    )
 
 
 def encode_tokens(
-    token_lists: Sequence[Sequence[str]], vocabulary: Sequence[str], num_words: int, maxlen: int
+    token_lists: Sequence[Sequence[str]],
+    vocabulary: Sequence[str],
+    num_words: int,
+    maxlen: int,
+    *,
+    padding: str = "pre",
+    truncating: str = "pre",
 ) -> np.ndarray:
     """Maps tokenized reviews to padded index arrays of shape (n, maxlen)."""
     index_of = {
@@ -68,14 +93,34 @@ def encode_tokens(
     sequences = [
         [START_INDEX] + [index_of.get(word, OOV_INDEX) for word in tokens] for tokens in token_lists
     ]
-    return pad_reviews(sequences, maxlen)
+    return pad_reviews(sequences, maxlen, padding=padding, truncating=truncating)
 
 
-def pad_reviews(sequences: Sequence[Sequence[int]], maxlen: int) -> np.ndarray:
-    """Pads in front and keeps the last maxlen indices, with Keras's own function."""
+def pad_reviews(
+    sequences: Sequence[Sequence[int]],
+    maxlen: int,
+    *,
+    padding: str = "pre",
+    truncating: str = "pre",
+) -> np.ndarray:
+    """Pads and cuts each review to maxlen indices with Keras's own function: int32 (n, maxlen).
+
+    `padding="pre"` pads in front, `"post"` at the end; `truncating="pre"` keeps the last
+    maxlen indices (the tutorial), `"post"` the first ones.
+    """
     from keras.utils import pad_sequences
 
-    return pad_sequences(sequences, maxlen=maxlen, dtype="int32", value=PAD_INDEX)
+    for name, value in (("padding", padding), ("truncating", truncating)):
+        if value not in SEQUENCE_ENDS:
+            raise ValueError(f"{name}: got {value!r}; valid values are " + ", ".join(SEQUENCE_ENDS))
+    return pad_sequences(
+        sequences,
+        maxlen=maxlen,
+        dtype="int32",
+        padding=padding,
+        truncating=truncating,
+        value=PAD_INDEX,
+    )
 
 
 def rank_words(token_lists: Sequence[Sequence[str]], num_words: int) -> tuple[str, ...]:

@@ -334,6 +334,9 @@ def command_sweep(args: argparse.Namespace) -> int:
         if best
         else "no complete trial"
     )
+    if outcome.pareto_trials:
+        numbers = ", ".join(str(trial.number) for trial in outcome.pareto_trials)
+        best_text = f"Pareto front: trials {numbers} (trials.csv, plots/pareto_front.png)"
     print(
         f"study {outcome.study_name!r}: {tally.done} of {outcome.n_trials} trials done "
         f"({tally.complete} complete, {tally.pruned} pruned, {tally.failed - tally.retried} failed); "

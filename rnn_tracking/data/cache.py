@@ -60,6 +60,11 @@ def make_cache_key(kind: str, lookup: str, config: TrainConfig) -> str:
         "maxlen": config.maxlen,
         "max_reviews": config.max_reviews,
     }
+    # Keys of the tutorial's pre-padding and pre-truncating stay as they were before these
+    # two settings existed, so the encodings already cached keep being found.
+    for name in ("padding", "truncating"):
+        if getattr(config, name) != "pre":
+            settings[name] = getattr(config, name)
     holds_out_test = kind == "csv" and not csv_split_column(config)
     if kind == "csv":
         settings |= {

@@ -153,13 +153,18 @@ def load_keras_dataset(config: TrainConfig) -> EncodedData:
     ranked = sorted(word_index, key=word_index.__getitem__)
     vocabulary = tuple(word for word in ranked if word_index[word] + INDEX_FROM < config.num_words)
     return EncodedData(
-        x_train=pad_reviews(train, config.maxlen),
+        x_train=pad_reviews(train, config.maxlen, **sequence_ends(config)),
         y_train=np.asarray(y_train, dtype=np.int32),
-        x_test=pad_reviews(test, config.maxlen),
+        x_test=pad_reviews(test, config.maxlen, **sequence_ends(config)),
         y_test=np.asarray(y_test, dtype=np.int32),
         vocabulary=vocabulary,
         digest=digest,
     )
+
+
+def sequence_ends(config: TrainConfig) -> dict[str, str]:
+    """Returns the `padding` and `truncating` keywords of the config's encoding."""
+    return {"padding": config.padding, "truncating": config.truncating}
 
 
 def digest_sequences(parts: Sequence[Sequence]) -> str:
@@ -229,9 +234,13 @@ def encode_corpus(corpus: Corpus, config: TrainConfig, source: str) -> EncodedDa
     train_tokens = [tokenize(text) for text in train_texts]
     vocabulary = rank_words(train_tokens, config.num_words)
     return EncodedData(
-        x_train=encode_tokens(train_tokens, vocabulary, config.num_words, config.maxlen),
+        x_train=encode_tokens(
+            train_tokens, vocabulary, config.num_words, config.maxlen, **sequence_ends(config)
+        ),
         y_train=np.asarray(y_train, dtype=np.int32),
-        x_test=encode_texts(test_texts, vocabulary, config.num_words, config.maxlen),
+        x_test=encode_texts(
+            test_texts, vocabulary, config.num_words, config.maxlen, **sequence_ends(config)
+        ),
         y_test=np.asarray(y_test, dtype=np.int32),
         vocabulary=vocabulary,
         digest=corpus.digest,

@@ -2,8 +2,8 @@
 
 Every training run logs, beside its Keras model, an MLflow pyfunc model named `text_model`
 that answers raw review text. Its artifacts are the best weights as a `.keras` file and a
-JSON of the training encoding (vocabulary, `num_words`, `maxlen`, the reserved indices and
-offset, and the training config). It encodes with `rnn_tracking.encoding.encode_texts`, the very
+JSON of the training encoding (vocabulary, `num_words`, `maxlen`, `padding`, `truncating`,
+the reserved indices and offset, and the training config). It encodes with `rnn_tracking.encoding.encode_texts`, the very
 function training used, and the package's code travels with the model (`code_paths`), so
 the text a server receives is turned into the numbers the model was trained on. On loading,
 the model re-encodes two reference reviews and refuses to load if the numbers differ from
@@ -22,7 +22,8 @@ these errors with HTTP 400 and the message, and goes on serving):
 - a review without any word (empty, blank or only punctuation) is refused: the model would
   see nothing but the start mark, and a made-up probability is worse than an error;
 - a review longer than MAX_REVIEW_CHARS characters is refused; any shorter review is scored,
-  and, as in training, only its last `maxlen` tokens count;
+  and, as in training, only its last `maxlen` tokens count (its first ones with
+  `truncating: post`);
 - an empty list gives an empty list.
 
 Keras models are loaded with `safe_mode=True`, so a model file cannot run arbitrary code.
@@ -140,10 +141,19 @@ class Encoding:
     config: dict[str, Any]
     check_texts: tuple[str, ...]
     check_encoded: tuple[tuple[int, ...], ...]
+    padding: str = "pre"
+    truncating: str = "pre"
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Encodes reviews as training did: int32 of shape (len(texts), maxlen)."""
-        return encode_texts(texts, self.vocabulary, self.num_words, self.maxlen)
+        return encode_texts(
+            texts,
+            self.vocabulary,
+            self.num_words,
+            self.maxlen,
+            padding=self.padding,
+            truncating=self.truncating,
+        )
 
 
 def make_encoding(config: TrainConfig, vocabulary: Sequence[str]) -> Encoding:
@@ -156,6 +166,8 @@ def make_encoding(config: TrainConfig, vocabulary: Sequence[str]) -> Encoding:
         config=resolved,
         check_texts=EXAMPLE_REVIEWS,
         check_encoded=(),
+        padding=config.padding,
+        truncating=config.truncating,
     )
     encoded = encoding.encode(EXAMPLE_REVIEWS)
     return dataclasses.replace(encoding, check_encoded=tuple(map(tuple, encoded.tolist())))
@@ -172,8 +184,8 @@ def write_encoding(encoding: Encoding, path: Path) -> None:
         "start_index": START_INDEX,
         "oov_index": OOV_INDEX,
         "index_from": INDEX_FROM,
-        "padding": "pre",
-        "truncating": "pre",
+        "padding": encoding.padding,
+        "truncating": encoding.truncating,
         "config": encoding.config,
         "check_texts": list(encoding.check_texts),
         "check_encoded": [list(row) for row in encoding.check_encoded],
@@ -209,6 +221,9 @@ def read_encoding(path: str | Path) -> Encoding:
         config=dict(document["config"]),
         check_texts=tuple(document["check_texts"]),
         check_encoded=tuple(tuple(row) for row in document["check_encoded"]),
+        # Models saved before these two settings existed padded and cut in front.
+        padding=str(document.get("padding", "pre")),
+        truncating=str(document.get("truncating", "pre")),
     )
     now = encoding.encode(encoding.check_texts).tolist()
     if [list(row) for row in encoding.check_encoded] != now:

@@ -18,6 +18,7 @@ The rooms, in import order:
 
 | module | owns |
 |---|---|
+| `params` | the tuned parameters of a space file: ranges and choices (no optuna) |
 | `space` | the space file: reading and validating it (no optuna) |
 | `parent_run` | the MLflow side: the study's parent run, session runs, trial-run tags (no optuna) |
 | `sampling` | samplers reseeded per trial, pruners, `load_space` |
@@ -39,24 +40,29 @@ from typing import Any
 
 # Each public name and the module of this package that holds it.
 _HOMES = {
-    "space": (
+    "params": (
         "CHOICE_KEYS",
+        "PARAM_TYPES",
+        "RANGE_KEYS",
+        "ParamSpec",
+        "read_params",
+        "space_error",
+    ),
+    "space": (
         "DEFAULT_PRUNER",
         "DEFAULT_SAMPLER",
         "METRICS",
-        "PARAM_TYPES",
+        "OBJECTIVES",
         "PRUNER_OPTIONS",
-        "RANGE_KEYS",
         "SAMPLER_OPTIONS",
         "SPACE_KEYS",
         "SPLIT_FIELDS",
-        "ParamSpec",
         "SearchSpace",
         "read_space",
-        "space_error",
     ),
     "sampling": (
         "TrialSeededSampler",
+        "sampler_class",
         "describe_pruner",
         "load_space",
         "make_pruner",
@@ -78,6 +84,8 @@ _HOMES = {
         "redact_storage",
     ),
     "trials": (
+        "JIT_BREAK_EVEN_BATCHES",
+        "choose_jit_compile",
         "SplitsCache",
         "Tally",
         "TrialReporter",
@@ -89,12 +97,15 @@ _HOMES = {
     "study": (
         "PARENT_ATTR",
         "PARENT_WAIT_SECONDS",
+        "MULTI_OBJECTIVE_PLOTS",
         "PLOTS",
         "SPACE_ATTR",
         "attach_study",
         "best_trial",
         "check_same_space",
         "load_study_if_exists",
+        "param_importances",
+        "pareto_trials",
         "study_figures",
         "trials_table",
         "wait_for_parent",
@@ -105,6 +116,7 @@ _HOMES = {
         "STATE_NAMES",
         "Sweep",
         "SweepOutcome",
+        "describe_objectives",
         "describe_params",
         "format_elapsed",
         "run_sweep",

@@ -185,3 +185,23 @@ def log_best_params(parent_run_id: str, params: dict[str, str]) -> bool:
     if missing:
         client.log_batch(parent_run_id, params=missing)
     return True
+
+
+def log_study_importances(
+    parent_run_id: str, importances: dict[str, dict[str, float]], step: int
+) -> dict[str, float]:
+    """Logs parameter importances as metrics and as `importances.json`; returns the metrics.
+
+    `importances` is {objective: {param: importance}}. The first objective's importance of
+    a param is the metric `importance_<param>` (what `rnn-tracking report --metrics
+    importance_units` shows); each further objective's is `importance_<objective>_<param>`.
+    The JSON holds them all, most important first.
+    """
+    metrics = {}
+    for index, (objective, values) in enumerate(importances.items()):
+        prefix = "importance_" if index == 0 else f"importance_{objective}_"
+        metrics |= {f"{prefix}{param}": value for param, value in values.items()}
+    if metrics:
+        mlflow.log_metrics(metrics, step=step, run_id=parent_run_id)
+        MlflowClient().log_dict(parent_run_id, importances, "importances.json")
+    return metrics

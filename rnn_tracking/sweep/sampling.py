@@ -89,7 +89,7 @@ def make_sampler(space: SearchSpace) -> TrialSeededSampler:
     seed = int(options.pop("seed"))
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed: got {seed}; valid values are integers in [0, 2**32)")
-    kind = {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}[name]
+    kind = sampler_class(name)
 
     def make(trial_seed: int) -> optuna.samplers.BaseSampler:
         with warnings.catch_warnings():
@@ -97,6 +97,26 @@ def make_sampler(space: SearchSpace) -> TrialSeededSampler:
             return kind(seed=trial_seed, **options)
 
     return TrialSeededSampler(make, seed)
+
+
+def sampler_class(name: str) -> type[optuna.samplers.BaseSampler]:
+    """Returns the Optuna sampler class of a space file's sampler name.
+
+    `tpe` takes `multivariate` and `group` as they are: `group: true` (with
+    `multivariate: true`) models the parameters that appear together as one group, which
+    pays where the space is conditional. `gp` is Optuna's GPSampler, which needs PyTorch, an
+    extra dependency: without it the name is refused here, before anything starts.
+    """
+    if name == "gp":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            raise ValueError(
+                "gp needs the extra dependency torch (pip install torch); valid samplers "
+                "without it are tpe, random"
+            ) from None
+        return optuna.samplers.GPSampler
+    return {"tpe": optuna.samplers.TPESampler, "random": optuna.samplers.RandomSampler}[name]
 
 
 def make_pruner(space: SearchSpace) -> optuna.pruners.BasePruner:
@@ -110,6 +130,8 @@ def make_pruner(space: SearchSpace) -> optuna.pruners.BasePruner:
     if name == "hyperband":
         options = {"max_resource": space.base_config.epochs, **options}
         return optuna.pruners.HyperbandPruner(**options)
+    if name == "successive_halving":
+        return optuna.pruners.SuccessiveHalvingPruner(**options)
     if name == "threshold":
         return optuna.pruners.ThresholdPruner(**options)
     return optuna.pruners.NopPruner()

@@ -32,7 +32,14 @@ from rnn_tracking.sweep.storage import (
     open_storage,
     redact_storage,
 )
-from rnn_tracking.sweep.study import attach_study, best_trial, study_figures, trials_table
+from rnn_tracking.sweep.study import (
+    attach_study,
+    best_trial,
+    param_importances,
+    pareto_trials,
+    study_figures,
+    trials_table,
+)
 from rnn_tracking.sweep.trials import SplitsCache, Tally, TrialRunner, tally_trials
 
 # The options of a sweep, with their defaults (the CLI and MLproject use these).
@@ -56,6 +63,8 @@ class SweepOutcome:
     n_trials: int
     best_trial: FrozenTrial | None
     stopped_by: str
+    # A multi-objective study's Pareto front (it has no single best trial).
+    pareto_trials: tuple[FrozenTrial, ...] = ()
 
 
 def format_elapsed(seconds: float) -> str:
@@ -69,6 +78,13 @@ def describe_params(params: dict[str, Any]) -> str:
         f"{name}={value:.3g}" if isinstance(value, float) else f"{name}={value}"
         for name, value in params.items()
     )
+
+
+def describe_objectives(space: SearchSpace) -> str:
+    """Spells what a study optimizes: `val_accuracy (maximize)`, or each objective so."""
+    names = space.objectives or (space.metric,)
+    text = ", ".join(f"{name} ({d})" for name, d in zip(names, space.directions, strict=True))
+    return text + (" (no pruning: multi-objective)" if space.objectives else "")
 
 
 class Sweep:
@@ -140,7 +156,9 @@ class Sweep:
         """Prints the progress line and updates the parent run's counts and table."""
         tally = tally_trials(study.get_trials(deepcopy=False))
         state = STATE_NAMES.get(trial.state, trial.state.name.lower())
-        if trial.state == TrialState.COMPLETE:
+        if trial.state == TrialState.COMPLETE and self.space.multi_objective:
+            what = "complete, values " + ", ".join(f"{value:.4g}" for value in trial.values)
+        elif trial.state == TrialState.COMPLETE:
             what = f"complete, value {trial.value:.4f}"
         elif trial.state == TrialState.PRUNED:
             what = f"pruned at epoch {max(trial.intermediate_values, default=0)}"
@@ -150,6 +168,8 @@ class Sweep:
         best_text = (
             f"best {best.value:.4f} (trial {best.number})" if best else "no complete trial yet"
         )
+        if self.space.multi_objective:
+            best_text = f"Pareto front: {len(pareto_trials(study))} trial(s)"
         self.echo(
             f"[{tally.done}/{self.n_trials}] trial {trial.number} {what} | {best_text} | "
             f"{describe_params(trial.params)} | elapsed {format_elapsed(time.monotonic() - self.started)}"
@@ -166,8 +186,19 @@ class Sweep:
         }
         if best is not None:
             metrics |= {"best_value": float(best.value), "best_trial": best.number}
+        if self.space.multi_objective:
+            metrics["pareto_trials"] = len(pareto_trials(self.study))
         parent_run.log_study_metrics(self.parent_run_id, metrics, step=tally.done)
         parent_run.log_study_table(self.parent_run_id, trials_table(self.study, self.space))
+
+    def log_importances(self, tally: Tally) -> None:
+        """Logs the parameter importances as numbers on the parent, once there are any."""
+        try:
+            importances = param_importances(self.study, self.space)
+        except Exception as error:
+            self.echo(f"importances skipped ({runs.describe_error(error)})")
+            return
+        parent_run.log_study_importances(self.parent_run_id, importances, step=tally.done)
 
     def finish(
         self, status: str, log_best: bool, error: BaseException | None = None
@@ -180,7 +211,8 @@ class Sweep:
         tally = self.current_tally()
         best = best_trial(self.study)
         self.log_progress(tally, best)
-        figures, skipped = study_figures(self.study)
+        self.log_importances(tally)
+        figures, skipped = study_figures(self.study, self.space.objectives)
         parent_run.log_study_artifacts(self.parent_run_id, self.space.path, figures)
         import matplotlib.pyplot as plt
 
@@ -250,8 +282,8 @@ def run_sweep(
         "optuna_storage": redact_storage(location),
         "optuna_sampler": str(make_sampler(space)),
         "optuna_pruner": describe_pruner(space),
-        "optuna_metric": space.metric,
-        "optuna_direction": space.direction,
+        "optuna_metric": ",".join(space.objectives or (space.metric,)),
+        "optuna_direction": ",".join(space.directions),
         "sweep_space": space.path.name,
     }
     if space.description:
@@ -271,7 +303,7 @@ def run_sweep(
     before = sweep.current_tally()
     echo(
         f"study {name!r} in {redact_storage(location)}: {before.done} of {n_trials} trials done; "
-        f"optimizing {space.metric} ({space.direction}) over {', '.join(spec.name for spec in space.params)}"
+        f"optimizing {describe_objectives(space)} over {', '.join(spec.name for spec in space.params)}"
     )
     if verbose == 0:
         # Logging a model per trial retraces `predict` each time, and TensorFlow warns about
@@ -295,4 +327,5 @@ def run_sweep(
         n_trials=n_trials,
         best_trial=best,
         stopped_by=stopped_by,
+        pareto_trials=tuple(pareto_trials(study)) if space.multi_objective else (),
     )

@@ -9,7 +9,6 @@ problem in a one-line ValueError. `rnn_tracking.sweep` runs the study.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,13 @@ from typing import Any
 import yaml
 
 from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping, format_value
+from rnn_tracking.sweep.params import (
+    ParamSpec,
+    read_number,
+    read_params,
+    space_error,
+    strip_name,
+)
 
 # The keys of a space file, in the order the docs list them.
 SPACE_KEYS = (
@@ -24,6 +30,7 @@ SPACE_KEYS = (
     "description",
     "metric",
     "direction",
+    "objectives",
     "sampler",
     "pruner",
     "fixed",
@@ -34,17 +41,33 @@ METRICS = {
     "val_accuracy": ("maximize", "best_val_accuracy"),
     "val_loss": ("minimize", "best_val_loss"),
 }
-PARAM_TYPES = ("int", "float", "categorical")
-RANGE_KEYS = ("type", "low", "high", "log", "step")
-CHOICE_KEYS = ("type", "choices")
+# Each value a multi-objective study can optimize: the metrics above, and two costs a trial
+# knows only when it ends. Optuna cannot prune a multi-objective trial.
+OBJECTIVES = {
+    **METRICS,
+    "train_seconds": ("minimize", "train_seconds"),
+    "param_count": ("minimize", "param_count"),
+}
 # The options each sampler and pruner takes, with their types. Optuna checks the values.
 SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
-    "tpe": {"seed": int, "n_startup_trials": int, "multivariate": bool},
+    "tpe": {"seed": int, "n_startup_trials": int, "multivariate": bool, "group": bool},
     "random": {"seed": int},
+    "gp": {"seed": int, "n_startup_trials": int, "deterministic_objective": bool},
 }
 PRUNER_OPTIONS: dict[str, dict[str, type]] = {
     "median": {"n_startup_trials": int, "n_warmup_steps": int, "interval_steps": int},
-    "hyperband": {"min_resource": int, "max_resource": int, "reduction_factor": int},
+    "hyperband": {
+        "min_resource": int,
+        "max_resource": int,
+        "reduction_factor": int,
+        "bootstrap_count": int,
+    },
+    "successive_halving": {
+        "min_resource": int,
+        "reduction_factor": int,
+        "min_early_stopping_rate": int,
+        "bootstrap_count": int,
+    },
     "threshold": {"lower": float, "upper": float, "n_warmup_steps": int, "interval_steps": int},
     "none": {},
 }
@@ -56,6 +79,8 @@ SPLIT_FIELDS = (
     "data",
     "num_words",
     "maxlen",
+    "padding",
+    "truncating",
     "max_reviews",
     "val_split",
     "test_split",
@@ -67,48 +92,13 @@ SPLIT_FIELDS = (
 
 
 @dataclass(frozen=True)
-class ParamSpec:
-    """One tuned parameter: a config field with its range (int, float) or its choices."""
-
-    name: str
-    type: str
-    low: float | int | None = None
-    high: float | int | None = None
-    log: bool = False
-    step: float | int | None = None
-    choices: tuple[Any, ...] = ()
-
-    def suggest(self, trial: Any) -> Any:
-        """Asks an `optuna.Trial` for this parameter's value."""
-        if self.type == "int":
-            return trial.suggest_int(
-                self.name, int(self.low), int(self.high), step=int(self.step or 1), log=self.log
-            )
-        if self.type == "float":
-            return trial.suggest_float(
-                self.name, float(self.low), float(self.high), step=self.step, log=self.log
-            )
-        return trial.suggest_categorical(self.name, list(self.choices))
-
-    def describe(self) -> dict[str, Any]:
-        """Returns the spec as plain data, the way the study records it."""
-        if self.type == "categorical":
-            return {"type": self.type, "choices": list(self.choices)}
-        return {
-            "type": self.type,
-            "low": self.low,
-            "high": self.high,
-            "log": self.log,
-            "step": self.step,
-        }
-
-
-@dataclass(frozen=True)
 class SearchSpace:
     """A validated space file: what to tune, what to fix, and how to search.
 
     `fixed` holds typed config values; a trial's config is `fixed` updated with the values
-    it samples for `params`. `sampler` and `pruner` are (name, options) pairs.
+    it samples for `params`. `sampler` and `pruner` are (name, options) pairs. A
+    multi-objective space lists its `objectives` (at least two); `metric` and `direction`
+    are then its first objective's.
     """
 
     path: Path
@@ -120,6 +110,7 @@ class SearchSpace:
     pruner: tuple[str, dict[str, Any]]
     fixed: dict[str, Any]
     params: tuple[ParamSpec, ...]
+    objectives: tuple[str, ...] = ()
 
     def config_for(self, sampled: dict[str, Any]) -> TrainConfig:
         """Returns the training config of a trial that sampled `sampled`."""
@@ -138,7 +129,22 @@ class SearchSpace:
     @property
     def objective_name(self) -> str:
         """The trial run's summary metric that the study optimizes (`best_val_accuracy`)."""
-        return METRICS[self.metric][1]
+        return OBJECTIVES[self.metric][1]
+
+    @property
+    def multi_objective(self) -> bool:
+        """Whether the study optimizes several objectives (and so prunes nothing)."""
+        return bool(self.objectives)
+
+    @property
+    def objective_names(self) -> tuple[str, ...]:
+        """The summary metrics a trial returns, in order: one, or one per objective."""
+        return tuple(OBJECTIVES[name][1] for name in self.objectives or (self.metric,))
+
+    @property
+    def directions(self) -> list[str]:
+        """The direction of each value a trial returns, in order."""
+        return [OBJECTIVES[name][0] for name in self.objectives or (self.metric,)]
 
     def describe(self) -> dict[str, Any]:
         """Returns what makes two sessions the same study, as plain data.
@@ -146,7 +152,7 @@ class SearchSpace:
         The data source is left out: the same study may read the same data from a different
         path on another machine.
         """
-        return {
+        described = {
             "metric": self.metric,
             "direction": self.direction,
             "fixed": {
@@ -154,11 +160,9 @@ class SearchSpace:
             },
             "params": {spec.name: spec.describe() for spec in self.params},
         }
-
-
-def space_error(path: Path, key: str, problem: str) -> ValueError:
-    """Returns the one-line error for a space file: the file, the key, the problem."""
-    return ValueError(f"{path}: {key}: {problem}")
+        if self.objectives:
+            described["objectives"] = list(self.objectives)
+        return described
 
 
 def read_space(
@@ -175,8 +179,10 @@ def read_space(
         description: ...              # optional; shown as the parent run's note
         metric: val_accuracy          # or val_loss
         direction: maximize           # val_accuracy is maximized, val_loss minimized
-        sampler: {name: tpe, seed: 42, n_startup_trials: 10}   # or random
-        pruner: {name: median, n_startup_trials: 5, n_warmup_steps: 2}  # hyperband, threshold, none
+        # objectives: [val_accuracy, train_seconds]   # instead of metric: a Pareto front
+        sampler: {name: tpe, seed: 42, n_startup_trials: 10}   # or random, gp
+        pruner: {name: median, n_startup_trials: 5, n_warmup_steps: 2}
+        # hyperband, successive_halving, threshold, none (the only one with objectives)
         fixed: {arch: lstm, epochs: 20}                        # any TrainConfig field
         params:
           units: {type: int, low: 4, high: 128, log: true}
@@ -218,13 +224,16 @@ def read_space(
     description = raw.get("description") or ""
     if not isinstance(description, str):
         raise space_error(path, "description", f"got {description!r}; valid values are strings")
-    metric = raw.get("metric", "val_accuracy")
-    if metric not in METRICS:
+    objectives = read_objectives(path, raw)
+    metric = raw.get("metric", objectives[0] if objectives else "val_accuracy")
+    if not objectives and metric not in METRICS:
         raise space_error(path, "metric", f"got {metric!r}; valid values are " + ", ".join(METRICS))
-    direction = raw.get("direction", METRICS[metric][0])
-    if direction != METRICS[metric][0]:
+    direction = raw.get("direction", OBJECTIVES[metric][0])
+    if direction != OBJECTIVES[metric][0]:
         raise space_error(
-            path, "direction", f"got {direction!r}; {metric} is a metric to {METRICS[metric][0]}"
+            path,
+            "direction",
+            f"got {direction!r}; {metric} is a metric to {OBJECTIVES[metric][0]}",
         )
 
     fixed = read_fixed(path, raw.get("fixed"), data)
@@ -236,7 +245,16 @@ def read_space(
     sampler[1].setdefault("seed", fixed.get("seed", TrainConfig().seed))
     if seed is not None:
         sampler[1]["seed"] = seed
-    pruner = read_choice(path, "pruner", raw.get("pruner", DEFAULT_PRUNER), PRUNER_OPTIONS)
+    pruner = read_choice(
+        path, "pruner", raw.get("pruner", "none" if objectives else DEFAULT_PRUNER), PRUNER_OPTIONS
+    )
+    if objectives and pruner[0] != "none":
+        raise space_error(
+            path,
+            "pruner.name",
+            f"got {pruner[0]!r}, but Optuna cannot prune multi-objective trials; valid values "
+            "with objectives are none",
+        )
     return SearchSpace(
         path=path,
         study_name=study_name.strip(),
@@ -247,7 +265,38 @@ def read_space(
         pruner=pruner,
         fixed=fixed,
         params=params,
+        objectives=objectives,
     )
+
+
+def read_objectives(path: Path, raw: dict[str, Any]) -> tuple[str, ...]:
+    """Reads `objectives`: two or more distinct names of OBJECTIVES, or () when absent.
+
+    Each objective's direction is its metric's, as for `metric`; `metric` and `direction`
+    may not be given beside it, since the objectives replace them.
+    """
+    objectives = raw.get("objectives")
+    if objectives is None:
+        return ()
+    for key in ("metric", "direction"):
+        if key in raw:
+            raise space_error(path, key, "cannot be combined with objectives; valid is one of them")
+    valid = ", ".join(f"{name} ({direction})" for name, (direction, _) in OBJECTIVES.items())
+    if (
+        not isinstance(objectives, list)
+        or len(objectives) < 2
+        or len(set(map(str, objectives))) != len(objectives)
+    ):
+        raise space_error(
+            path,
+            "objectives",
+            f"got {objectives!r}; valid values are a list of at least two distinct names of "
+            + valid,
+        )
+    for name in objectives:
+        if name not in OBJECTIVES:
+            raise space_error(path, "objectives", f"got {name!r}; valid names are {valid}")
+    return tuple(objectives)
 
 
 def read_fixed(path: Path, raw: Any, data: str | None) -> dict[str, Any]:
@@ -277,145 +326,6 @@ def read_fixed(path: Path, raw: Any, data: str | None) -> dict[str, Any]:
             raise space_error(path, f"fixed.{name}", strip_name(name, str(error))) from None
     config = config_from_mapping(values)
     return {name: getattr(config, name) for name in values}
-
-
-def read_params(path: Path, raw: Any, fixed: dict[str, Any]) -> tuple[ParamSpec, ...]:
-    """Validates each tuned parameter: a config field, a type, a range or choices."""
-    if not isinstance(raw, dict) or not raw:
-        raise space_error(
-            path, "params", "expected a mapping of at least one config field to its range"
-        )
-    specs = []
-    for name, spec in raw.items():
-        key = f"params.{name}"
-        if name not in FIELDS:
-            raise space_error(
-                path, key, "unknown parameter; valid parameters are " + ", ".join(FIELDS)
-            )
-        if name in fixed:
-            raise space_error(
-                path, key, "is also fixed; valid parameters are fixed or tuned, not both"
-            )
-        if not isinstance(spec, dict):
-            raise space_error(
-                path, key, "expected a mapping such as {type: float, low: 0.0, high: 0.5}"
-            )
-        kind = spec.get("type")
-        if kind not in PARAM_TYPES:
-            raise space_error(
-                path, f"{key}.type", f"got {kind!r}; valid values are " + ", ".join(PARAM_TYPES)
-            )
-        allowed = CHOICE_KEYS if kind == "categorical" else RANGE_KEYS
-        for option in spec:
-            if option not in allowed:
-                raise space_error(
-                    path,
-                    f"{key}.{option}",
-                    f"unknown key for a {kind} parameter; valid keys are " + ", ".join(allowed),
-                )
-        field_type = FIELDS[name].type
-        if kind == "categorical":
-            param = read_choices(path, key, name, spec, fixed)
-        elif kind != field_type:
-            valid = ", ".join(
-                [field_type, "categorical"] if field_type in ("int", "float") else ["categorical"]
-            )
-            raise space_error(
-                path,
-                f"{key}.type",
-                f"{name} is a field of type {field_type}; valid types are {valid}",
-            )
-        else:
-            param = read_range(path, key, name, kind, spec, fixed)
-        specs.append(param)
-    return tuple(specs)
-
-
-def read_range(
-    path: Path, key: str, name: str, kind: str, spec: dict[str, Any], fixed: dict[str, Any]
-) -> ParamSpec:
-    """Validates low, high, log and step of an int or float parameter."""
-    integer = kind == "int"
-    for option in ("low", "high"):
-        if option not in spec:
-            raise space_error(
-                path, f"{key}.{option}", f"missing; a {kind} parameter needs low and high"
-            )
-    low = read_number(path, f"{key}.low", spec["low"], integer)
-    high = read_number(path, f"{key}.high", spec["high"], integer)
-    if low >= high:
-        raise space_error(
-            path, f"{key}.low", f"{low!r} is not below high {high!r}; valid ranges have low < high"
-        )
-    log = spec.get("log", False)
-    if not isinstance(log, bool):
-        raise space_error(path, f"{key}.log", f"got {log!r}; valid values are true or false")
-    if log and low <= 0:
-        raise space_error(
-            path,
-            f"{key}.log",
-            f"needs a positive range, but low is {low!r}; valid ranges for log have low > 0",
-        )
-    step = spec.get("step")
-    if step is not None:
-        step = read_number(path, f"{key}.step", step, integer)
-        if step <= 0:
-            raise space_error(path, f"{key}.step", f"got {step!r}; valid values are numbers > 0")
-        if log:
-            raise space_error(
-                path, f"{key}.step", "cannot be combined with log: true; valid is one of them"
-            )
-    for option, value in (("low", low), ("high", high)):
-        check_value(path, f"{key}.{option}", name, value, fixed)
-    return ParamSpec(name=name, type=kind, low=low, high=high, log=log, step=step)
-
-
-def read_choices(
-    path: Path, key: str, name: str, spec: dict[str, Any], fixed: dict[str, Any]
-) -> ParamSpec:
-    """Validates the choices of a categorical parameter, each as a value of its field."""
-    choices = spec.get("choices")
-    if not isinstance(choices, list) or not choices:
-        raise space_error(
-            path, f"{key}.choices", f"got {choices!r}; valid values are a non-empty list"
-        )
-    for choice in choices:
-        if not isinstance(choice, (str, int, float, bool)):
-            raise space_error(
-                path, f"{key}.choices", f"got {choice!r}; valid choices are single values"
-            )
-        check_value(path, f"{key}.choices", name, choice, fixed)
-    if len({format_value(choice) for choice in choices}) != len(choices):
-        raise space_error(path, f"{key}.choices", f"got {choices!r}; valid choices are distinct")
-    return ParamSpec(name=name, type="categorical", choices=tuple(choices))
-
-
-def read_number(path: Path, key: str, value: Any, integer: bool) -> int | float:
-    """Reads a YAML number; PyYAML reads `1e-4` as a string, so strings are parsed too."""
-    kind = "integers" if integer else "numbers"
-    if isinstance(value, bool):
-        raise space_error(path, key, f"got {value!r}; valid values are {kind}")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise space_error(path, key, f"got {value!r}; valid values are {kind}") from None
-    if not math.isfinite(number) or (integer and not number.is_integer()):
-        raise space_error(path, key, f"got {value!r}; valid values are finite {kind}")
-    return int(number) if integer else number
-
-
-def check_value(path: Path, key: str, name: str, value: Any, fixed: dict[str, Any]) -> None:
-    """Checks that `name=value` makes a valid config together with the fixed settings."""
-    try:
-        config_from_mapping({**fixed, name: value})
-    except ValueError as error:
-        raise space_error(path, key, strip_name(name, str(error))) from None
-
-
-def strip_name(name: str, message: str) -> str:
-    """Drops the config's leading `name: ` from its message, since the key says it already."""
-    prefix = f"{name}: "
-    return message[len(prefix) :] if message.startswith(prefix) else message
 
 
 def read_choice(

@@ -1,7 +1,8 @@
 """The Optuna study: loading or creating it, its one parent run, its best trial, table, plots.
 
 A study is one MLflow parent run, recorded on the study (user attribute
-`mlflow_parent_run_id`) together with the space it began with.
+`mlflow_parent_run_id`) together with the space it began with. A multi-objective study has
+no single best trial but a Pareto front (`pareto_trials`), plotted and marked in the table.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,7 +105,7 @@ def attach_study(
                 study = optuna.create_study(
                     study_name=name,
                     storage=storage,
-                    direction=space.direction,
+                    directions=space.directions,
                     sampler=make_sampler(space),
                     pruner=make_pruner(space),
                 )
@@ -149,14 +150,25 @@ def attach_study(
 
 
 def trials_table(study: optuna.Study, space: SearchSpace) -> str:
-    """Returns the trials as CSV: number, state, each param, value, duration, run id, ..."""
+    """Returns the trials as CSV: number, state, each param, value, duration, run id, ...
+
+    A multi-objective study has a `value_<objective>` column per objective instead of
+    `value`, and a `pareto` column that marks the trials of the Pareto front.
+    """
     import pandas as pd
 
+    front = {trial.number for trial in pareto_trials(study)} if space.multi_objective else None
     rows = []
     for trial in study.get_trials(deepcopy=False):
         row: dict[str, Any] = {"number": trial.number, "state": trial.state.name.lower()}
         row |= {spec.name: trial.params.get(spec.name) for spec in space.params}
-        row["value"] = trial.value if trial.state == TrialState.COMPLETE else None
+        complete = trial.state == TrialState.COMPLETE
+        if front is None:
+            row["value"] = trial.value if complete else None
+        else:
+            for index, name in enumerate(space.objectives):
+                row[f"value_{name}"] = trial.values[index] if complete else None
+            row["pareto"] = trial.number in front
         row["duration_s"] = round(trial.duration.total_seconds(), 3) if trial.duration else None
         row["run_id"] = trial.user_attrs.get(RUN_ATTR)
         row["epochs"] = len(trial.intermediate_values)
@@ -174,13 +186,19 @@ def trials_table(study: optuna.Study, space: SearchSpace) -> str:
 
 
 PLOTS = ("optimization_history", "param_importances", "parallel_coordinate", "intermediate_values")
+# A multi-objective study's plots: its trials' values against each other, with the Pareto
+# front marked, and each parameter's importance for each objective.
+MULTI_OBJECTIVE_PLOTS = ("pareto_front", "param_importances")
 
 
-def study_figures(study: optuna.Study) -> tuple[dict[str, Any], list[str]]:
+def study_figures(
+    study: optuna.Study, objectives: Sequence[str] = ()
+) -> tuple[dict[str, Any], list[str]]:
     """Draws Optuna's matplotlib plots; returns the figures and why any were skipped.
 
     A plot needs enough trials (importances need two complete ones that differ), so a young
-    study gets fewer plots; the next session draws them again from the whole study.
+    study gets fewer plots; the next session draws them again from the whole study. With
+    `objectives` (a multi-objective study's names), it draws MULTI_OBJECTIVE_PLOTS.
     """
     import matplotlib
 
@@ -189,11 +207,12 @@ def study_figures(study: optuna.Study) -> tuple[dict[str, Any], list[str]]:
     from optuna.visualization import matplotlib as plots
 
     figures, skipped = {}, []
-    for name in PLOTS:
+    for name in MULTI_OBJECTIVE_PLOTS if objectives else PLOTS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                axes = getattr(plots, f"plot_{name}")(study)
+                names = {"target_names": list(objectives)} if name == "pareto_front" else {}
+                axes = getattr(plots, f"plot_{name}")(study, **names)
             except Exception as error:
                 skipped.append(f"{name} ({runs.describe_error(error)})")
                 continue
@@ -209,8 +228,38 @@ def study_figures(study: optuna.Study) -> tuple[dict[str, Any], list[str]]:
 
 
 def best_trial(study: optuna.Study) -> FrozenTrial | None:
-    """Returns the study's best complete trial, or None before the first one."""
+    """Returns the study's best complete trial, or None before the first one.
+
+    A multi-objective study has no single best trial: None (see `pareto_trials`).
+    """
+    if len(study.directions) > 1:
+        return None
     try:
         return study.best_trial
     except ValueError:
         return None
+
+
+def pareto_trials(study: optuna.Study) -> list[FrozenTrial]:
+    """Returns the complete trials that no other complete trial beats on every objective."""
+    return sorted(study.best_trials, key=lambda trial: trial.number)
+
+
+def param_importances(study: optuna.Study, space: SearchSpace) -> dict[str, dict[str, float]]:
+    """Returns each objective's parameter importances (Optuna's fANOVA), summing to 1 each.
+
+    Shape: {objective name: {param: importance}}, params most important first. Empty until
+    the study holds two complete trials that differ in their params: before that there is
+    nothing to compare.
+    """
+    complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+    if len({json.dumps(trial.params, sort_keys=True, default=str) for trial in complete}) < 2:
+        return {}
+    importances = {}
+    for index, name in enumerate(space.objectives or (space.metric,)):
+        target = (lambda trial, index=index: trial.values[index]) if space.objectives else None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = optuna.importance.get_param_importances(study, target=target)
+        importances[name] = {param: float(value) for param, value in found.items()}
+    return importances

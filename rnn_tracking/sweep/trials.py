@@ -8,6 +8,7 @@ number (tag `trial_number`).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import socket
@@ -25,6 +26,24 @@ from rnn_tracking.data import Splits, load_splits
 from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.space import SPLIT_FIELDS, SearchSpace
 from rnn_tracking.sweep.storage import RUN_ATTR, make_retry_callback
+
+# XLA (`jit_compile`) compiles each trial's model once, for 10-35 s on 2 CPU cores, and then
+# saves about 0.02-0.04 s per batch of 64 reviews against Keras's plain graph (measured by
+# bench/trial_cost.py, docs/sweeps.md): it pays for a trial of about 1,000 batches or more.
+JIT_BREAK_EVEN_BATCHES = 1000
+
+
+def choose_jit_compile(space: SearchSpace, config: TrainConfig, train_size: int) -> TrainConfig:
+    """Turns XLA on only for trials long enough to pay for its compile, unless the space says.
+
+    A trial's length is its `epochs` (an upper bound: pruning and early stopping end many
+    trials sooner) times its batches per epoch. A space that fixes or tunes `jit_compile`
+    keeps its own value. Either way the trial's run logs the value it trained with.
+    """
+    if "jit_compile" in space.fixed or any(spec.name == "jit_compile" for spec in space.params):
+        return config
+    batches = config.epochs * max(1, -(-train_size // config.batch_size))
+    return dataclasses.replace(config, jit_compile=batches >= JIT_BREAK_EVEN_BATCHES)
 
 
 class SplitsCache:
@@ -51,13 +70,15 @@ class TrialReporter(keras.callbacks.Callback):
 
     The step of each report is the 1-based epoch, as in the run's metric history. When the
     pruner says so, it records the epoch and raises `optuna.TrialPruned`, which ends the
-    run KILLED.
+    run KILLED. A multi-objective trial (`prunable=False`) reports nothing: Optuna cannot
+    prune it, and refuses its reports.
     """
 
-    def __init__(self, trial: optuna.Trial, metric: str) -> None:
+    def __init__(self, trial: optuna.Trial, metric: str, prunable: bool = True) -> None:
         super().__init__()
         self.trial = trial
         self.metric = metric
+        self.prunable = prunable
         self.run_id: str | None = None
         self.pruned_at_epoch: int | None = None
 
@@ -70,7 +91,7 @@ class TrialReporter(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         value = (logs or {}).get(self.metric)
-        if value is None or not math.isfinite(float(value)):
+        if not self.prunable or value is None or not math.isfinite(float(value)):
             return
         step = epoch + 1
         self.trial.report(float(value), step=step)
@@ -104,7 +125,7 @@ class TrialRunner:
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.errors: dict[int, str] = {}
 
-    def __call__(self, trial: optuna.Trial) -> float:
+    def __call__(self, trial: optuna.Trial) -> float | tuple[float, ...]:
         try:
             return self.run_trial(trial)
         except KeyboardInterrupt:
@@ -112,7 +133,8 @@ class TrialRunner:
             make_retry_callback(None)(trial.study, frozen)
             raise
 
-    def run_trial(self, trial: optuna.Trial) -> float:
+    def run_trial(self, trial: optuna.Trial) -> float | tuple[float, ...]:
+        """Trains the trial's config; returns its objective value, or one per objective."""
         keras.backend.clear_session()
         sampled = {spec.name: spec.suggest(trial) for spec in self.space.params}
         config = self.space.config_for(sampled)
@@ -125,7 +147,7 @@ class TrialRunner:
         if retry_of is not None:
             tags[runs.RETRY_TAG] = str(retry_of)
         run_name = f"trial-{trial.number}-{describe_run(config)}"
-        reporter = TrialReporter(trial, self.space.metric)
+        reporter = TrialReporter(trial, self.space.metric, prunable=not self.space.multi_objective)
         try:
             splits = self.splits.get(config)
         except Exception as error:
@@ -133,6 +155,7 @@ class TrialRunner:
             record_failed_run(config, run_name, tags, error)
             self.finish(trial, reporter, "failed")
             raise
+        config = choose_jit_compile(self.space, config, len(splits.y_train))
         try:
             run_id, result = tracking.track_training(
                 config,
@@ -152,15 +175,15 @@ class TrialRunner:
             self.finish(trial, reporter, "failed")
             raise
         reporter.run_id = run_id
-        value = float(result.summary_metrics()[self.space.objective_name])
-        if not math.isfinite(value):
-            self.errors[trial.number] = f"{self.space.objective_name} is {value}"
-            self.finish(trial, reporter, "failed")
-            raise ValueError(
-                f"{self.space.objective_name} is {value}; a trial needs a finite value"
-            )
+        summary = result.summary_metrics()
+        values = tuple(float(summary[name]) for name in self.space.objective_names)
+        for name, value in zip(self.space.objective_names, values, strict=True):
+            if not math.isfinite(value):
+                self.errors[trial.number] = f"{name} is {value}"
+                self.finish(trial, reporter, "failed")
+                raise ValueError(f"{name} is {value}; a trial needs a finite value")
         self.finish(trial, reporter, "complete")
-        return value
+        return values if self.space.multi_objective else values[0]
 
     def finish(
         self, trial: optuna.Trial, reporter: TrialReporter, state: str, tags: dict | None = None

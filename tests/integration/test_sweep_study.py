@@ -314,3 +314,40 @@ def test_two_local_workers_share_the_default_storage(reviews, tmp_path, subproce
     [parent], children = study_runs()
     assert parent.info.status == "FINISHED"
     check_two_way_links(study, children, parent.info.run_id)
+
+
+def test_multi_objective_study_plots_and_lists_its_pareto_front_and_logs_importances(
+    reviews, tmp_path, tracking_uri
+):
+    text = SPACE.replace("pruner: none\n", "objectives: [val_accuracy, train_seconds]\n")
+    text = text.replace("epochs: 2", "epochs: 1")
+    outcome = run_in_process(write_space(tmp_path, text), reviews, n_trials=3)
+    assert outcome.tally.complete == 3 and outcome.best_trial is None
+    study = optuna.load_study(study_name="it", storage=journal(tmp_path / "optuna.journal"))
+    assert study.directions == [
+        optuna.study.StudyDirection.MAXIMIZE,
+        optuna.study.StudyDirection.MINIMIZE,
+    ]
+    front = sorted(trial.number for trial in study.best_trials)
+    assert [trial.number for trial in outcome.pareto_trials] == front
+    [parent], children = study_runs()
+    by_number = check_two_way_links(study, children, parent.info.run_id)
+    for trial in study.trials:
+        metrics = by_number[trial.number].data.metrics
+        assert trial.values == pytest.approx(
+            [metrics["best_val_accuracy"], metrics["train_seconds"]]
+        )
+    assert parent.data.tags["optuna_metric"] == "val_accuracy,train_seconds"
+    assert parent.data.tags["optuna_direction"] == "maximize,minimize"
+    assert parent.data.metrics["pareto_trials"] == len(front)
+    assert {"importance_units", "importance_learning_rate"} <= set(parent.data.metrics)
+    client = MlflowClient()
+    plots = {item.path for item in client.list_artifacts(parent.info.run_id, "plots")}
+    assert "plots/pareto_front.png" in plots
+    table = mlflow.artifacts.load_text(f"runs:/{parent.info.run_id}/trials.csv").splitlines()
+    assert table[0].startswith(
+        "number,state,units,learning_rate,value_val_accuracy,value_train_seconds,pareto,"
+    )
+    assert sum(",True," in row for row in table[1:]) == len(front)
+    importances = mlflow.artifacts.load_dict(f"runs:/{parent.info.run_id}/importances.json")
+    assert set(importances) == {"val_accuracy", "train_seconds"}

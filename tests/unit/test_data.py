@@ -112,6 +112,47 @@ def test_padding_in_front_and_truncation_keeps_last_tokens():
     assert x.dtype == np.int32
 
 
+@pytest.mark.parametrize(
+    "padding, truncating, expected",
+    [
+        ("pre", "pre", [[0, 0, 7], [3, 4, 5]]),
+        ("post", "pre", [[7, 0, 0], [3, 4, 5]]),
+        ("pre", "post", [[0, 0, 7], [1, 2, 3]]),
+        ("post", "post", [[7, 0, 0], [1, 2, 3]]),
+    ],
+)
+def test_pad_reviews_pads_and_cuts_at_the_chosen_ends(padding, truncating, expected):
+    x = data.pad_reviews([[7], [1, 2, 3, 4, 5]], 3, padding=padding, truncating=truncating)
+    np.testing.assert_array_equal(x, expected)
+    assert x.shape == (2, 3) and x.dtype == np.int32
+
+
+def test_pad_reviews_refuses_an_unknown_end():
+    with pytest.raises(ValueError, match="truncating: got 'middle'; valid values are pre, post"):
+        data.pad_reviews([[1]], 3, truncating="middle")
+
+
+def test_encoding_keeps_the_first_tokens_with_post_truncating(tiny_aclimdb):
+    last = load_splits(make_config(tiny_aclimdb, maxlen=3))
+    first = load_splits(make_config(tiny_aclimdb, maxlen=3, truncating="post", padding="post"))
+    assert last.x_test.tolist() == [row[-3:] for row in TEST_SEQUENCES]
+    assert first.x_test.tolist() == [row[:3] for row in TEST_SEQUENCES]
+    expected = sorted_rows(
+        data.pad_reviews(TRAIN_SEQUENCES, 3, padding="post", truncating="post"),
+        np.asarray(TRAIN_LABELS),
+    )
+    assert training_rows(first) == expected
+
+
+def test_padding_and_truncating_are_part_of_the_cache_key():
+    keys = {
+        data.make_cache_key("tar", "digest", TrainConfig(padding=padding, truncating=truncating))
+        for padding in ("pre", "post")
+        for truncating in ("pre", "post")
+    }
+    assert len(keys) == 4
+
+
 def test_encode_texts_reproduces_training_encoding(tiny_aclimdb):
     splits = load_splits(make_config(tiny_aclimdb))
     texts = ["Bad film unseen unseen unseen unseen", "Great unseen unseen unseen unseen"]

@@ -6,6 +6,7 @@ vocabulary is written down here, so each review's encoding is known.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 
@@ -167,6 +168,27 @@ def test_text_model_scores_a_long_review_by_its_last_maxlen_tokens(loaded):
 
 def test_text_model_answers_an_empty_batch_with_an_empty_list(loaded):
     assert loaded.predict([]) == []
+
+
+def test_text_model_encodes_served_reviews_with_the_runs_padding_and_truncating(tmp_path):
+    config = dataclasses.replace(TINY, padding="post", truncating="post")
+    path = tmp_path / "model"
+    serving.save_text_model(path, config, VOCABULARY, compile_model(config))
+    document = json.loads((path / "artifacts" / "encoding.json").read_text())
+    assert (document["padding"], document["truncating"]) == ("post", "post")
+    encoding = serving.read_encoding(path / "artifacts" / "encoding.json")
+    expected = encode_texts(REVIEWS, VOCABULARY, 12, 6, padding="post", truncating="post")
+    np.testing.assert_array_equal(encoding.encode(REVIEWS), expected)
+    assert encoding.encode(["film " * 40])[0].tolist() == [1, 6, 6, 6, 6, 6]
+
+
+def test_encodings_saved_without_padding_and_truncating_read_as_pre(saved_model_path, tmp_path):
+    def change(document):
+        del document["padding"], document["truncating"]
+
+    copy = copy_with_encoding(saved_model_path, tmp_path, change)
+    encoding = serving.read_encoding(copy / "artifacts" / "encoding.json")
+    assert (encoding.padding, encoding.truncating) == ("pre", "pre")
 
 
 def test_text_model_refuses_to_load_when_the_encoding_drifted(saved_model_path, tmp_path):

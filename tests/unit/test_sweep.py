@@ -134,7 +134,7 @@ def test_shipped_spaces_tune_units_dropout_and_learning_rate_on_the_tutorial_enc
         ),
         (
             replace_in_valid("{name: median,", "{name: medain,"),
-            "space.yaml: pruner.name: got 'medain'; valid values are median, hyperband, threshold, none",
+            "space.yaml: pruner.name: got 'medain'; valid values are median, hyperband, successive_halving, threshold, none",
         ),
         (
             replace_in_valid("n_startup_trials: 3}", "n_startup_trials: 3, gamma: 2}"),
