@@ -17,8 +17,7 @@ served model.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from rnn_tracking import export_lazily
 
 # Which room holds each public name.
 HOMES = {
@@ -78,15 +77,4 @@ HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Imports the room that holds `name` and returns it (PEP 562 module attribute)."""
-    home = HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(HOMES))
+__getattr__, __dir__ = export_lazily(__name__, HOMES)

@@ -35,8 +35,7 @@ optuna.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from rnn_tracking import export_lazily
 
 # Each public name and the module of this package that holds it.
 _HOMES = {
@@ -127,15 +126,4 @@ _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names
 __all__ = sorted(_MODULE_OF)
 
 
-def __getattr__(name: str) -> Any:
-    """Imports the module that holds `name` on first use (PEP 562) and returns the name."""
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = export_lazily(__name__, _MODULE_OF)
