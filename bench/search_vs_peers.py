@@ -764,6 +764,9 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # The platform's sweep runs in its own folder, so a relative data path must not reach it.
+    if Path(args.data).exists():
+        args.data = str(Path(args.data).resolve())
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     # Each trial compiles a new model, and TensorFlow warns about retracing once per trial.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
