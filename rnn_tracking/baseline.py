@@ -241,14 +241,16 @@ def track_baseline(config: TrainConfig, data: BaselineData, result: BaselineResu
     """
     import mlflow
 
+    from rnn_tracking import runs
     from rnn_tracking.tracking import log_params_once
 
     tags = {
-        "arch": BASELINE_ARCH,
-        "data_source": resolve_data_source(config),
-        "data_digest": data.digest,
+        runs.ARCH_TAG: BASELINE_ARCH,
+        runs.DATA_SOURCE_TAG: resolve_data_source(config),
+        runs.DATA_DIGEST_TAG: data.digest,
     }
-    with mlflow.start_run(run_name=f"{BASELINE_ARCH}-{result.budget}", tags=tags) as run:
+    # FINISHED, KILLED on Ctrl-C, or FAILED with an `error` tag, like every run.
+    with runs.open_run(f"{BASELINE_ARCH}-{result.budget}", tags=tags) as run:
         log_params_once(run.info.run_id, baseline_params(config, result))
         mlflow.log_metrics(result.summary_metrics() | {"feature_count": result.feature_count})
         mlflow.log_dict(
