@@ -33,6 +33,7 @@ SPACE_KEYS = (
 METRICS = {
     "val_accuracy": ("maximize", "best_val_accuracy"),
     "val_loss": ("minimize", "best_val_loss"),
+    "val_macro_f1": ("maximize", "best_val_macro_f1"),
 }
 PARAM_TYPES = ("int", "float", "categorical")
 RANGE_KEYS = ("type", "low", "high", "log", "step")
