@@ -215,7 +215,9 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
     x_test = vectorizer.transform(data.test)
 
     def macro_f1(x, y) -> float:
-        return float(f1_score(y, model.predict(x), labels=everyone, average="macro", zero_division=0))
+        return float(
+            f1_score(y, model.predict(x), labels=everyone, average="macro", zero_division=0)
+        )
 
     return BaselineResult(
         budget=data.budget,

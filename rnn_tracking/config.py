@@ -268,7 +268,9 @@ def validate_config(config: TrainConfig) -> None:
             _fail("classes", config.classes, "'auto' or two or more class names, comma-separated")
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
-            _fail("classes", config.classes, f"class names given once each ({repeated[0]!r} repeats)")
+            _fail(
+                "classes", config.classes, f"class names given once each ({repeated[0]!r} repeats)"
+            )
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}

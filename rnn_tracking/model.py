@@ -93,9 +93,9 @@ def build_model(config: TrainConfig, num_classes: int = 2) -> keras.Model:
         hidden = build_recurrent_layer(config, index)(hidden)
     hidden = pool_over_time(config, hidden)
     units, activation = (1, "sigmoid") if num_classes == 2 else (num_classes, "softmax")
-    outputs = layers.Dense(
-        units, activation=activation, dtype=OUTPUT_DTYPE, name="probability"
-    )(hidden)
+    outputs = layers.Dense(units, activation=activation, dtype=OUTPUT_DTYPE, name="probability")(
+        hidden
+    )
     return keras.Model(inputs, outputs, name=f"{config.arch}_classifier")
 
 

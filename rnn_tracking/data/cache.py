@@ -100,7 +100,7 @@ def read_cache(path: Path) -> EncodedData | None:
     except KeyError:
         # A file written before class names were cached: encode again and replace it.
         return None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         logger.warning("ignoring the unreadable cache file %s (%s); rebuilding it", path, error)
         return None
 

@@ -139,6 +139,5 @@ def check_split_classes(
             logger.warning("data: %s; its metrics say little", message)
             return
         raise ValueError(
-            f"{parameter}: {message}; valid values are data with two classes or more in "
-            f"{split}."
+            f"{parameter}: {message}; valid values are data with two classes or more in {split}."
         )

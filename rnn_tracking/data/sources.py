@@ -71,7 +71,7 @@ class Corpus:
     test_labels: np.ndarray
     digest: str
     label_parameter: str = "data"
-    label_origin: str = "the class folders"
+    label_origin: str = "the folder"
 
 
 def fail_source(problem: str) -> ValueError:
@@ -288,7 +288,9 @@ def read_table(path: Path, kind: str) -> pd.DataFrame:
         raise fail_source(f"file '{path}' has no CSV columns") from None
     except (ValueError, OSError, UnicodeDecodeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise fail_source(f"file '{path}' is not a readable {TABLE_KINDS[kind]} ({reason})") from None
+        raise fail_source(
+            f"file '{path}' is not a readable {TABLE_KINDS[kind]} ({reason})"
+        ) from None
 
 
 def read_table_reviews(path: Path, kind: str, config: TrainConfig, digest: str) -> Corpus:

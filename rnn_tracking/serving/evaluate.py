@@ -186,7 +186,9 @@ def measure_classes(
         metrics[name_metric("f1", name)] = float(f1[position])
     if len(np.unique(labels)) == len(classes):
         metrics["roc_auc_ovr"] = float(
-            roc_auc_score(labels, probabilities, multi_class="ovr", average="macro", labels=everyone)
+            roc_auc_score(
+                labels, probabilities, multi_class="ovr", average="macro", labels=everyone
+            )
         )
     return metrics
 

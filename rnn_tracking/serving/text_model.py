@@ -275,9 +275,7 @@ def score_classes(model: keras.Model, encoding: Encoding, reviews: Sequence[str]
 def make_scores(classes: Sequence[str], outputs: np.ndarray) -> list[ReviewScore]:
     """Turns the model's outputs into one ReviewScore per review (see ReviewScore)."""
     if len(classes) == 2:
-        return [
-            ReviewScore(probability=float(p), label=int(p >= THRESHOLD)) for p in outputs[:, 0]
-        ]
+        return [ReviewScore(probability=float(p), label=int(p >= THRESHOLD)) for p in outputs[:, 0]]
     return [
         ReviewScore(
             label=classes[int(row.argmax())],
