@@ -13,8 +13,8 @@ It runs at two budgets:
   neural vocabulary, with no vocabulary cut or length limit.
 
 Both use word unigrams and bigrams (a recurrent model sees word order, so bigrams are fair),
-terms in at least 2 training reviews, sublinear term frequencies, and liblinear's logistic
-regression over C in C_GRID. Each budget is one MLflow run with `arch=tfidf_logreg`, param
+terms in at least 2 training reviews, sublinear term frequencies, and logistic regression
+over C in C_GRID: liblinear's for two classes, multinomial (lbfgs) for three or more. Each budget is one MLflow run with `arch=tfidf_logreg`, param
 `budget`, and the metric names of the neural runs, so it sits in every comparison table.
 """
 
@@ -39,6 +39,8 @@ NGRAM_RANGE = (1, 2)
 MIN_DF = 2
 MAX_ITER = 1000
 SOLVER = "liblinear"
+# liblinear fits two classes only; three or more get one multinomial (softmax) model.
+MULTICLASS_SOLVER = "lbfgs"
 # The config fields that decide the data a baseline reads; `num_words` and `maxlen` only
 # matter at the neural budget.
 DATA_FIELDS = (
@@ -50,6 +52,7 @@ DATA_FIELDS = (
     "text_column",
     "label_column",
     "split_column",
+    "classes",
     "max_reviews",
     "seed",
 )
@@ -61,7 +64,8 @@ class BaselineData:
     """The documents of one budget, split as the neural runs split them.
 
     Each document is a string the vectorizer tokenizes: space-separated token indices at
-    the `neural` budget, the raw review at the `full` budget. `y_*` are int32 0/1.
+    the `neural` budget, the raw review at the `full` budget. `y_*` are int32 class
+    indices into `classes`.
     """
 
     budget: str
@@ -73,6 +77,7 @@ class BaselineData:
     y_test: np.ndarray
     source: str
     digest: str
+    classes: tuple[str, ...] = ("neg", "pos")
 
 
 @dataclass(frozen=True)
@@ -94,6 +99,9 @@ class BaselineResult:
     train_seconds: float
     param_count: int
     feature_count: int
+    solver: str = SOLVER
+    best_val_macro_f1: float = float("nan")
+    test_macro_f1: float = float("nan")
 
     def summary_metrics(self) -> dict[str, float]:
         """Returns the metrics under the names the neural runs and the report use."""
@@ -104,6 +112,8 @@ class BaselineResult:
             "test_loss": self.test_loss,
             "train_seconds": self.train_seconds,
             "param_count": self.param_count,
+            "best_val_macro_f1": self.best_val_macro_f1,
+            "test_macro_f1": self.test_macro_f1,
         }
 
 
@@ -140,6 +150,7 @@ def load_baseline_data(config: TrainConfig, budget: str) -> BaselineData:
             y_test=splits.y_test,
             source=splits.source,
             digest=splits.digest,
+            classes=splits.classes,
         )
     texts = load_text_splits(config)
     return BaselineData(
@@ -152,6 +163,7 @@ def load_baseline_data(config: TrainConfig, budget: str) -> BaselineData:
         y_test=texts.y_test,
         source=texts.source,
         digest=texts.digest,
+        classes=texts.classes,
     )
 
 
@@ -175,7 +187,7 @@ def make_vectorizer(budget: str):
 def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID) -> BaselineResult:
     """Fits on train, picks C by validation accuracy (ties: the smaller C), tests once."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import accuracy_score, log_loss
+    from sklearn.metrics import accuracy_score, f1_score, log_loss
 
     started = time.perf_counter()
     vectorizer = make_vectorizer(data.budget)
@@ -187,10 +199,12 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
             f"{MIN_DF} reviews or more ({error}); valid values are 0 (all) or a larger integer."
         ) from None
     x_val = vectorizer.transform(data.val)
+    everyone = list(range(len(data.classes)))
+    solver = SOLVER if len(everyone) == 2 else MULTICLASS_SOLVER
     best = None
     accuracies: dict[float, float] = {}
     for c in c_grid:
-        model = LogisticRegression(C=c, solver=SOLVER, max_iter=MAX_ITER, random_state=seed)
+        model = LogisticRegression(C=c, solver=solver, max_iter=MAX_ITER, random_state=seed)
         model.fit(x_train, data.y_train)
         accuracies[c] = float(accuracy_score(data.y_val, model.predict(x_val)))
         if best is None or accuracies[c] > accuracies[best[0]]:
@@ -199,17 +213,26 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
     best_c, model = best
     # The chosen model's one look at the test split.
     x_test = vectorizer.transform(data.test)
+
+    def macro_f1(x, y) -> float:
+        return float(
+            f1_score(y, model.predict(x), labels=everyone, average="macro", zero_division=0)
+        )
+
     return BaselineResult(
         budget=data.budget,
         best_c=best_c,
         val_accuracy_by_c=accuracies,
         best_val_accuracy=accuracies[best_c],
-        best_val_loss=float(log_loss(data.y_val, model.predict_proba(x_val), labels=[0, 1])),
+        best_val_loss=float(log_loss(data.y_val, model.predict_proba(x_val), labels=everyone)),
         test_accuracy=float(accuracy_score(data.y_test, model.predict(x_test))),
-        test_loss=float(log_loss(data.y_test, model.predict_proba(x_test), labels=[0, 1])),
+        test_loss=float(log_loss(data.y_test, model.predict_proba(x_test), labels=everyone)),
         train_seconds=train_seconds,
         param_count=int(model.coef_.size + model.intercept_.size),
         feature_count=int(x_train.shape[1]),
+        solver=solver,
+        best_val_macro_f1=macro_f1(x_val, data.y_val),
+        test_macro_f1=macro_f1(x_test, data.y_test),
     )
 
 
@@ -228,7 +251,7 @@ def baseline_params(config: TrainConfig, result: BaselineResult) -> dict[str, st
         "ngram_range": ",".join(map(str, NGRAM_RANGE)),
         "min_df": str(MIN_DF),
         "sublinear_tf": "true",
-        "solver": SOLVER,
+        "solver": result.solver,
     }
 
 

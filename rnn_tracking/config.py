@@ -25,6 +25,7 @@ KERAS_SOURCE = "keras"
 # characters '' and passes it on quoted, so an empty value cannot round-trip through it.
 AUTO_DATA = "auto"
 NO_SPLIT_COLUMN = "none"
+AUTO_CLASSES = "auto"
 
 
 def _knob(default: Any, help: str, **cli: Any) -> Any:
@@ -85,7 +86,7 @@ class TrainConfig:
     # Data: the tutorial's imdb.load_data(num_words=500) and pad_sequences(maxlen=100).
     data: str = _knob(
         AUTO_DATA,
-        f"Data source: 'keras', an aclImdb directory or .tar.gz, or a CSV file; 'auto' means ${DATA_ENV_VAR} if set, else 'keras'.",
+        f"Data source: 'keras'; a folder of .txt reviews, one subfolder per class (with or without a train/test level; aclImdb is one) or its .tar.gz; or a .csv, .parquet or .jsonl file; 'auto' means ${DATA_ENV_VAR} if set, else 'keras'.",
     )
     num_words: int = _knob(
         500,
@@ -99,7 +100,8 @@ class TrainConfig:
     )
     test_split: float = _knob(
         0.5,
-        "Test fraction held out of a CSV that has no split column; 0.5 mirrors aclImdb's 25k/25k.",
+        "Test fraction held out of a file without split column, or of a folder without a "
+        "train/test level; 0.5 mirrors aclImdb's 25k/25k.",
     )
     padding: str = _knob(
         "pre",
@@ -112,14 +114,23 @@ class TrainConfig:
         "last maxlen tokens (the tutorial), post keeps the first.",
     )
     text_column: str = _knob(
-        "review", "CSV column holding the review text; fits the common 50k-review IMDB CSV."
+        "review",
+        "Column holding the review text (CSV, Parquet, JSONL); fits the common 50k-review IMDB CSV.",
     )
     label_column: str = _knob(
-        "sentiment", "CSV column holding the label (0/1 or negative/positive); fits the same CSV."
+        "sentiment",
+        "Column holding the label (CSV, Parquet, JSONL): any two or more values, strings or "
+        "integers; fits the same CSV.",
     )
     split_column: str = _knob(
         NO_SPLIT_COLUMN,
-        "CSV column saying train or test for each row; 'none' means hold out test_split instead.",
+        "Column saying train or test for each row; 'none' means hold out test_split instead.",
+    )
+    classes: str = _knob(
+        AUTO_CLASSES,
+        "The class names in model order, comma-separated (e.g. neg,pos): with two classes the "
+        "second is the positive one. 'auto' sorts the labels found (numerically when all are "
+        "integers); aclImdb gives neg,pos.",
     )
     max_reviews: int = _knob(
         0,
@@ -248,9 +259,18 @@ def validate_config(config: TrainConfig) -> None:
     for name in ("bidirectional", "mask_zero", "jit_compile", "unroll"):
         if not isinstance(getattr(config, name), bool):
             _fail(name, getattr(config, name), "true or false")
-    for name in ("data", "text_column", "label_column", "split_column"):
+    for name in ("data", "text_column", "label_column", "split_column", "classes"):
         if not isinstance(getattr(config, name), str):
             _fail(name, getattr(config, name), "strings")
+    names = parse_classes(config)
+    if names is not None:
+        if len(names) < 2 or not all(names):
+            _fail("classes", config.classes, "'auto' or two or more class names, comma-separated")
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            _fail(
+                "classes", config.classes, f"class names given once each ({repeated[0]!r} repeats)"
+            )
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
@@ -317,6 +337,13 @@ def resolve_data_source(config: TrainConfig) -> str:
 def csv_split_column(config: TrainConfig) -> str | None:
     """Returns the CSV column that assigns rows to train/test, or None to hold out test_split."""
     return None if config.split_column in ("", NO_SPLIT_COLUMN) else config.split_column
+
+
+def parse_classes(config: TrainConfig) -> tuple[str, ...] | None:
+    """Returns the class order the user gave (`neg,pos` -> ('neg', 'pos')), or None for auto."""
+    if config.classes.strip() in ("", AUTO_CLASSES):
+        return None
+    return tuple(name.strip() for name in config.classes.split(","))
 
 
 def config_to_params(config: TrainConfig) -> dict[str, str]:

@@ -38,6 +38,9 @@ START_INDEX = 1
 OOV_INDEX = 2
 # The word of frequency rank r (1-based) gets index r + INDEX_FROM, as in imdb.load_data.
 INDEX_FROM = 3
+# imdb.load_data's labels: 0 is a negative review, 1 a positive one. The class names follow
+# aclImdb's folders, so a model trained on either source answers with the same names.
+IMDB_CLASSES = ("neg", "pos")
 
 # HTML line breaks as they appear in IMDB reviews: `<br />`, `<br/>` or `<br>`.
 LINE_BREAK = re.compile(r"<br\s*/?>")

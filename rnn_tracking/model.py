@@ -1,4 +1,7 @@
-"""The recurrent classifier: Embedding, then N recurrent layers, then Dense(1, sigmoid).
+"""The recurrent classifier: Embedding, then N recurrent layers, then the output layer.
+
+Two classes keep the tutorial's Dense(1, sigmoid), the probability of class 1; three or
+more get Dense(K, softmax), one probability per class.
 
 The recipe knobs (all off by default) add SpatialDropout1D after the embedding, mask the
 padding, and pool the last layer's outputs over time (max, mean, or both concatenated).
@@ -62,12 +65,17 @@ def build_recurrent_layer(config: TrainConfig, index: int) -> keras.layers.Layer
     return layer
 
 
-def build_model(config: TrainConfig) -> keras.Model:
+def build_model(config: TrainConfig, num_classes: int = 2) -> keras.Model:
     """Builds the uncompiled classifier for integer inputs of shape (batch, maxlen).
 
-    The output has shape (batch, 1): the probability that a review is positive, in float32
-    under every dtype policy. Warns when a setting rules cuDNN out while a GPU is visible.
+    `num_classes` comes from the data (`Splits.num_classes`), not the config: the same
+    config trains on any labels. With 2 the output has shape (batch, 1), the probability of
+    class 1 (a positive review); with K >= 3, shape (batch, K), a softmax over the classes.
+    Outputs are float32 under every dtype policy. Warns when a setting rules cuDNN out while
+    a GPU is visible.
     """
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise ValueError(f"num_classes: got {num_classes!r}; valid values are integers >= 2.")
     warn_if_cudnn_ruled_out(config)
     inputs = keras.Input(shape=(config.maxlen,), dtype="int32", name="tokens")
     hidden = layers.Embedding(
@@ -84,7 +92,10 @@ def build_model(config: TrainConfig) -> keras.Model:
     for index in range(config.layers):
         hidden = build_recurrent_layer(config, index)(hidden)
     hidden = pool_over_time(config, hidden)
-    outputs = layers.Dense(1, activation="sigmoid", dtype=OUTPUT_DTYPE, name="probability")(hidden)
+    units, activation = (1, "sigmoid") if num_classes == 2 else (num_classes, "softmax")
+    outputs = layers.Dense(units, activation=activation, dtype=OUTPUT_DTYPE, name="probability")(
+        hidden
+    )
     return keras.Model(inputs, outputs, name=f"{config.arch}_classifier")
 
 

@@ -27,6 +27,9 @@ from mlflow.tracking import MlflowClient
 ARCH_TAG = "arch"
 DATA_SOURCE_TAG = "data_source"
 DATA_DIGEST_TAG = "data_digest"
+# The class names in model order (`neg,pos`), and the artifact with them and their counts.
+CLASS_ORDER_TAG = "class_order"
+CLASSES_ARTIFACT = "classes.json"
 # Why a run ended other than FINISHED: `<ExceptionType>: <message>`.
 ERROR_TAG = "error"
 # Set, to the epoch, on a run whose loss became non-finite; such a run ends FAILED.

@@ -41,7 +41,15 @@ from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 select_experiment = runs.select_experiment
 take_launcher_run_id = runs.take_launcher_run_id
 
-EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
+EPOCH_METRICS = (
+    "loss",
+    "accuracy",
+    "macro_f1",
+    "val_loss",
+    "val_accuracy",
+    "val_macro_f1",
+    "epoch_seconds",
+)
 CHECKPOINT_NAME = "best.keras"
 KERAS_MODEL_NAME = "model"
 
@@ -210,6 +218,24 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
     )
 
 
+def log_classes(splits: Splits) -> None:
+    """Records the class order: the `class_order` tag and `classes.json` with counts per split.
+
+    The `classes` param keeps the option as given (`auto` by default); this is what it
+    resolved to, the order of the model's outputs.
+    """
+    mlflow.set_tag(runs.CLASS_ORDER_TAG, ",".join(splits.classes))
+    counts = {
+        split: np.bincount(labels, minlength=splits.num_classes).tolist()
+        for split, labels in (
+            ("train", splits.y_train),
+            ("validation", splits.y_val),
+            ("test", splits.y_test),
+        )
+    }
+    mlflow.log_dict({"classes": list(splits.classes), "reviews": counts}, runs.CLASSES_ARTIFACT)
+
+
 def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult) -> None:
     """Logs the summary metrics and the artifacts of a finished training."""
     mlflow.log_metrics(result.summary_metrics())
@@ -219,7 +245,7 @@ def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult
     with keras_progress_hidden():
         log_keras_model(result.model, splits.x_test[:2])
         # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
-        log_text_model(config, splits.vocabulary, result.model)
+        log_text_model(config, splits.vocabulary, result.model, splits.classes)
 
 
 @contextmanager
@@ -273,6 +299,7 @@ def track_training(
         run_id = run.info.run_id
         log_resolved_config(config)
         log_datasets(splits)
+        log_classes(splits)
         with tempfile.TemporaryDirectory() as scratch:
             checkpoint_path = Path(scratch) / CHECKPOINT_NAME
             try:

@@ -17,6 +17,7 @@ import numpy as np
 
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import Splits
+from rnn_tracking.metrics import MACRO_F1, MacroF1
 from rnn_tracking.model import build_model, build_optimizer
 
 # Model selection follows the tutorial: EarlyStopping and ModelCheckpoint both watch val_loss.
@@ -24,16 +25,35 @@ SELECTION_METRIC = "val_loss"
 # lr_schedule=plateau: halve the rate after one epoch without a better val_loss.
 PLATEAU_FACTOR = 0.5
 PLATEAU_PATIENCE = 1
+# Two classes: one sigmoid output and binary cross-entropy (the tutorial); K >= 3: a
+# softmax and sparse categorical cross-entropy on the class indices.
 LOSS = "binary_crossentropy"
+MULTICLASS_LOSS = "sparse_categorical_crossentropy"
 METRICS = ["accuracy"]
+
+
+def select_loss(num_classes: int) -> str:
+    """Returns the Keras loss for `num_classes` classes."""
+    return LOSS if num_classes == 2 else MULTICLASS_LOSS
+
+
+def build_metrics(num_classes: int) -> list:
+    """Returns the metrics of training and testing: accuracy and macro-F1."""
+    return [*METRICS, MacroF1(num_classes)]
+
+
+def count_outputs_classes(model: keras.Model) -> int:
+    """Returns the number of classes a classifier predicts: 2 for one sigmoid output."""
+    return max(2, int(model.output_shape[-1]))
 
 
 @dataclass(frozen=True)
 class TrainResult:
     """What one training produced, measured on the restored best weights.
 
-    `history` maps each per-epoch metric (`loss`, `accuracy`, `val_loss`, `val_accuracy`,
-    `epoch_seconds`) to one value per epoch run. `best_epoch` is 1-based.
+    `history` maps each per-epoch metric (`loss`, `accuracy`, `macro_f1`, `val_loss`,
+    `val_accuracy`, `val_macro_f1`, `epoch_seconds`) to one value per epoch run.
+    `best_epoch` is 1-based.
     """
 
     model: keras.Model
@@ -45,6 +65,8 @@ class TrainResult:
     test_accuracy: float
     train_seconds: float
     param_count: int
+    best_val_macro_f1: float = float("nan")
+    test_macro_f1: float = float("nan")
 
     @property
     def epochs_run(self) -> int:
@@ -61,6 +83,8 @@ class TrainResult:
             "train_seconds": self.train_seconds,
             "param_count": self.param_count,
             "epochs_run": self.epochs_run,
+            "best_val_macro_f1": self.best_val_macro_f1,
+            "test_macro_f1": self.test_macro_f1,
         }
 
 
@@ -123,34 +147,46 @@ class DivergenceGuard(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def compile_model(config: TrainConfig, steps_per_epoch: int | None = None) -> keras.Model:
+def compile_model(
+    config: TrainConfig, steps_per_epoch: int | None = None, num_classes: int = 2
+) -> keras.Model:
     """Seeds everything from the config, then builds and compiles the classifier for training.
 
-    `steps_per_epoch` (batches per epoch) sizes the cosine schedule, when there is one.
+    `steps_per_epoch` (batches per epoch) sizes the cosine schedule, when there is one;
+    `num_classes` picks the output layer and the loss.
 
     `jit_compile` and `steps_per_execution` change how fast Keras runs the steps, not what
     they compute (docs/speed.md; tests/unit/test_speed_equivalence.py).
     """
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config)
+    model = build_model(config, num_classes)
     model.compile(
         optimizer=build_optimizer(config, steps_per_epoch),
-        loss=LOSS,
-        metrics=METRICS,
+        loss=select_loss(num_classes),
+        metrics=build_metrics(num_classes),
         jit_compile=config.jit_compile,
         steps_per_execution=config.steps_per_execution,
     )
     return model
 
 
-def compile_for_inference(model: keras.Model) -> None:
-    """Recompiles a trained model without XLA, keeping its optimizer, weights and metrics.
+def compile_for_inference(model: keras.Model, with_macro_f1: bool = False) -> None:
+    """Recompiles a trained model without XLA, keeping its optimizer, weights and loss.
 
     XLA compiles once per batch shape, which pays off over the thousands of same-shaped
     training steps but costs a fraction of a second for every new batch size a served or
     reloaded model meets. The saved model records this compile, so it predicts without XLA.
+    Its metrics are plain accuracy, so the saved model loads without this package;
+    `with_macro_f1` adds macro-F1 for the one evaluation of the test split.
     """
-    model.compile(optimizer=model.optimizer, loss=LOSS, metrics=METRICS, jit_compile=False)
+    num_classes = count_outputs_classes(model)
+    metrics = build_metrics(num_classes) if with_macro_f1 else METRICS
+    model.compile(
+        optimizer=model.optimizer,
+        loss=select_loss(num_classes),
+        metrics=metrics,
+        jit_compile=False,
+    )
 
 
 def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.callbacks.Callback]:
@@ -203,7 +239,9 @@ def train_model(
     so an interrupted run still has it. `extra_callbacks` run after the built-in ones and see
     `epoch_seconds` in the logs. Pass `model` to train an already compiled model instead.
     """
-    model = model or compile_model(config, steps_per_epoch=count_batches(splits, config))
+    model = model or compile_model(
+        config, steps_per_epoch=count_batches(splits, config), num_classes=splits.num_classes
+    )
     # The guard comes first, so that a diverged epoch stops before anything else reads it.
     guard = DivergenceGuard()
     callbacks = [guard, *build_callbacks(config, checkpoint_path), *extra_callbacks]
@@ -224,19 +262,23 @@ def train_model(
     if not history.get(SELECTION_METRIC):
         raise RuntimeError("training ran no complete epoch")
     best = select_best_epoch(history)
-    compile_for_inference(model)
+    compile_for_inference(model, with_macro_f1=True)
     # EarlyStopping has restored the best weights, so this is the one look at the test split.
-    test_loss, test_accuracy = model.evaluate(
-        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0
+    tested = model.evaluate(
+        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0, return_dict=True
     )
+    compile_for_inference(model)
+    val_macro_f1 = history.get(f"val_{MACRO_F1}")
     return TrainResult(
         model=model,
         history=history,
         best_epoch=best + 1,
         best_val_loss=history["val_loss"][best],
         best_val_accuracy=history["val_accuracy"][best],
-        test_loss=float(test_loss),
-        test_accuracy=float(test_accuracy),
+        test_loss=float(tested["loss"]),
+        test_accuracy=float(tested["accuracy"]),
         train_seconds=train_seconds,
         param_count=int(model.count_params()),
+        best_val_macro_f1=float(val_macro_f1[best]) if val_macro_f1 else float("nan"),
+        test_macro_f1=float(tested.get(MACRO_F1, float("nan"))),
     )

@@ -129,7 +129,7 @@ def describe_result(run_id: str, result: Any) -> str:
     return (
         f"run {run_id}: best epoch {result.best_epoch} of {result.epochs_run}, "
         f"val_accuracy {result.best_val_accuracy:.4f}, test_accuracy {result.test_accuracy:.4f}, "
-        f"{result.train_seconds:.1f} s"
+        f"test_macro_f1 {result.test_macro_f1:.4f}, {result.train_seconds:.1f} s"
     )
 
 
@@ -243,14 +243,18 @@ def command_predict(args: argparse.Namespace) -> int:
         scores = serving.predict_reviews(options.model_uri, reviews)
     except ValueError as error:
         raise UsageError(str(error)) from error
-    print("label\tsentiment\tprobability\treview")
+    binary = "class_name" in scores.columns
+    print("label\tsentiment\tprobability\treview" if binary else "label\tprobability\treview")
     for review, probability, label in zip(
         reviews, scores["probability"], scores["label"], strict=True
     ):
         snippet = " ".join(review.split())
         snippet = snippet if len(snippet) <= 60 else snippet[:57] + "..."
-        sentiment = "positive" if label == 1 else "negative"
-        print(f"{label}\t{sentiment}\t{probability:.4f}\t{snippet}")
+        if binary:
+            sentiment = "positive" if label == 1 else "negative"
+            print(f"{label}\t{sentiment}\t{probability:.4f}\t{snippet}")
+        else:
+            print(f"{label}\t{probability:.4f}\t{snippet}")
     return EXIT_OK
 
 
@@ -296,7 +300,14 @@ def command_evaluate(args: argparse.Namespace) -> int:
         )
     except ValueError as error:
         raise UsageError(str(error)) from error
-    shown = ["accuracy_score", "f1_score", "roc_auc", "average_precision"]
+    shown = [
+        "accuracy_score",
+        "f1_score",
+        "macro_f1",
+        "roc_auc",
+        "roc_auc_ovr",
+        "average_precision",
+    ]
     shown += [f"accuracy_{bucket}" for bucket, _, _ in serving.LENGTH_BUCKETS]
     values = ", ".join(
         f"{name} {evaluation.metrics[name]:.4f}" for name in shown if name in evaluation.metrics

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_tracking.config import TrainConfig, csv_split_column
+from rnn_tracking.config import TrainConfig, csv_split_column, parse_classes
+from rnn_tracking.encoding import IMDB_CLASSES
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ class EncodedData:
     y_test: np.ndarray
     vocabulary: tuple[str, ...]
     digest: str
+    classes: tuple[str, ...] = IMDB_CLASSES
 
 
 def cache_directory() -> Path:
@@ -65,8 +67,9 @@ def make_cache_key(kind: str, lookup: str, config: TrainConfig) -> str:
     for name in ("padding", "truncating"):
         if getattr(config, name) != "pre":
             settings[name] = getattr(config, name)
-    holds_out_test = kind == "csv" and not csv_split_column(config)
-    if kind == "csv":
+    tables = ("csv", "parquet", "jsonl")
+    holds_out_test = kind == "folder" or (kind in tables and not csv_split_column(config))
+    if kind in tables:
         settings |= {
             "text_column": config.text_column,
             "label_column": config.label_column,
@@ -74,6 +77,10 @@ def make_cache_key(kind: str, lookup: str, config: TrainConfig) -> str:
         }
     if holds_out_test:
         settings["test_split"] = config.test_split
+    # The class order changes the labels; the default (sorted) keeps the keys made before
+    # `classes` existed.
+    if parse_classes(config) is not None:
+        settings["classes"] = list(parse_classes(config))
     if holds_out_test or config.max_reviews:
         settings["seed"] = config.seed
     text = json.dumps(settings, sort_keys=True)
@@ -91,10 +98,14 @@ def read_cache(path: Path) -> EncodedData | None:
                 y_test=archive["y_test"],
                 vocabulary=tuple(archive["vocabulary"].tolist()),
                 digest=str(archive["digest"]),
+                classes=tuple(archive["classes"].tolist()),
             )
     except FileNotFoundError:
         return None
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+    except KeyError:
+        # A file written before class names were cached: encode again and replace it.
+        return None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
         logger.warning("ignoring the unreadable cache file %s (%s); rebuilding it", path, error)
         return None
 
@@ -120,6 +131,7 @@ def write_cache(path: Path, encoded: EncodedData) -> None:
                 y_test=encoded.y_test,
                 vocabulary=np.asarray(encoded.vocabulary, dtype=str),
                 digest=np.asarray(encoded.digest),
+                classes=np.asarray(encoded.classes, dtype=str),
             )
         os.replace(temporary, path)
     except OSError as error:

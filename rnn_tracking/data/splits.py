@@ -24,19 +24,26 @@ from rnn_tracking.data.cache import (
     read_cache,
     write_cache,
 )
+from rnn_tracking.data.labels import (
+    BINARY_CLASSES,
+    check_split_classes,
+    drop_wordless_reviews,
+    index_labels,
+    resolve_classes,
+)
 from rnn_tracking.data.sources import (
     ACLIMDB_NAME,
     KERAS_NAME,
     Corpus,
     fail_source,
-    find_aclimdb_root,
+    find_review_root,
     fingerprint_directory,
     hash_file,
     inspect_source,
-    make_aclimdb_corpus,
-    read_csv_reviews,
+    make_folder_corpus,
     read_review_directory,
     read_review_tar,
+    read_table_reviews,
 )
 from rnn_tracking.encoding import (
     INDEX_FROM,
@@ -54,7 +61,8 @@ logger = logging.getLogger(__name__)
 class Splits:
     """The encoded train, validation and test splits of one source, ready for Keras.
 
-    Each `x_*` is int32 of shape (n, maxlen); each `y_*` is int32 0/1 of shape (n,).
+    Each `x_*` is int32 of shape (n, maxlen); each `y_*` is int32 of shape (n,), the index
+    of each review's class in `classes` (0/1 for two classes: neg, pos for aclImdb).
     `vocabulary[r - 1]` is the word of frequency rank r, encoded as index r + 3; it holds at
     most num_words - 4 words, the ones whose index stays below num_words.
     """
@@ -69,6 +77,12 @@ class Splits:
     source: str
     name: str
     digest: str
+    classes: tuple[str, ...] = BINARY_CLASSES
+
+    @property
+    def num_classes(self) -> int:
+        """The number of classes K: the model has one sigmoid output for 2, K softmax outputs else."""
+        return len(self.classes)
 
 
 def load_splits(config: TrainConfig) -> Splits:
@@ -84,19 +98,8 @@ def load_splits(config: TrainConfig) -> Splits:
         encoded, name = load_keras_dataset(config), KERAS_NAME
     else:
         encoded, name = load_local_dataset(source, config)
-    try:
-        x_train, x_val, y_train, y_val = train_test_split(
-            encoded.x_train,
-            encoded.y_train,
-            test_size=config.val_split,
-            random_state=config.seed,
-        )
-    except ValueError as error:
-        raise ValueError(
-            f"val_split: cannot hold out {config.val_split} of {len(encoded.y_train)} "
-            f"training reviews ({error}); valid values are numbers in (0, 1) that leave "
-            "reviews on both sides."
-        ) from None
+    x_train, x_val, y_train, y_val = hold_out_validation(encoded.x_train, encoded.y_train, config)
+    check_split_classes(y_val, encoded.classes, "validation", "val_split")
     return Splits(
         x_train=x_train,
         y_train=y_train,
@@ -108,7 +111,20 @@ def load_splits(config: TrainConfig) -> Splits:
         source=source,
         name=name,
         digest=encoded.digest,
+        classes=encoded.classes,
     )
+
+
+def hold_out_validation(items, labels: np.ndarray, config: TrainConfig) -> list:
+    """Splits training items as the tutorial does: `train_test_split(test_size=val_split,
+    random_state=seed)`, not stratified. Returns (train, val, y_train, y_val)."""
+    try:
+        return train_test_split(items, labels, test_size=config.val_split, random_state=config.seed)
+    except ValueError as error:
+        raise ValueError(
+            f"val_split: cannot hold out {config.val_split} of {len(labels)} training reviews "
+            f"({error}); valid values are numbers in (0, 1) that leave reviews on both sides."
+        ) from None
 
 
 def sample_reviews(
@@ -148,6 +164,10 @@ def load_keras_dataset(config: TrainConfig) -> EncodedData:
             "where PATH is an aclImdb directory, its .tar.gz, or a .csv file."
         ) from error
     digest = digest_sequences([x_train, y_train, x_test, y_test])
+    classes = order_keras_classes(config)
+    # Keras labels 0/1 mean neg/pos; `classes` may order them otherwise.
+    y_train = index_labels(np.asarray(BINARY_CLASSES, dtype=object)[y_train], classes)
+    y_test = index_labels(np.asarray(BINARY_CLASSES, dtype=object)[y_test], classes)
     train, y_train = sample_reviews(x_train, y_train, config.max_reviews, config.seed, "train")
     test, y_test = sample_reviews(x_test, y_test, config.max_reviews, config.seed, "test")
     ranked = sorted(word_index, key=word_index.__getitem__)
@@ -159,12 +179,19 @@ def load_keras_dataset(config: TrainConfig) -> EncodedData:
         y_test=np.asarray(y_test, dtype=np.int32),
         vocabulary=vocabulary,
         digest=digest,
+        classes=classes,
     )
 
 
 def sequence_ends(config: TrainConfig) -> dict[str, str]:
     """Returns the `padding` and `truncating` keywords of the config's encoding."""
     return {"padding": config.padding, "truncating": config.truncating}
+
+
+def order_keras_classes(config: TrainConfig) -> tuple[str, ...]:
+    """Returns the class order of the Keras source: neg, pos unless `classes` reorders them."""
+    corpus = Corpus([], np.asarray(BINARY_CLASSES, dtype=object), [], np.asarray([]), "")
+    return resolve_classes(corpus, config)
 
 
 def digest_sequences(parts: Sequence[Sequence]) -> str:
@@ -185,52 +212,79 @@ def load_local_dataset(source: str, config: TrainConfig) -> tuple[EncodedData, s
     directory; the content digest of a directory is computed only when it is re-encoded.
     """
     path, kind = inspect_source(source)
-    name = path.stem if kind == "csv" else ACLIMDB_NAME
     if kind == "directory":
-        root = find_aclimdb_root(path)
-        lookup = fingerprint_directory(root)
+        root, has_splits = find_review_root(path)
+        # A folder without a train/test level holds out test_split, like a table without a
+        # split column; its cache key says so.
+        kind = "directory" if has_splits else "folder"
+        lookup = fingerprint_directory(root, has_splits)
+        name = ACLIMDB_NAME if has_splits else path.name
     else:
         lookup = hash_file(path)
+        name = ACLIMDB_NAME if kind == "tar" else path.stem
     cache_path = cache_directory() / f"{name}-{make_cache_key(kind, lookup, config)}.npz"
     cached = read_cache(cache_path)
     if cached is not None:
         return cached, name
     started = time.perf_counter()
-    if kind == "directory":
-        corpus = make_aclimdb_corpus(read_review_directory(root), source)
-    elif kind == "tar":
-        corpus = make_aclimdb_corpus(read_review_tar(path), source, digest=lookup)
-    else:
-        corpus = read_csv_reviews(path, config, digest=lookup)
+    corpus = read_corpus(path, kind, config, source, lookup)
     encoded = encode_corpus(corpus, config, source)
     logger.info("encoded %s in %.1f s", source, time.perf_counter() - started)
     write_cache(cache_path, encoded)
     return encoded, name
 
 
+def read_corpus(path, kind: str, config: TrainConfig, source: str, lookup: str | None) -> Corpus:
+    """Reads a local source of any kind into raw texts and labels.
+
+    `lookup` is the file's sha256 (its digest) for files; folders compute their digest from
+    their content. Pass None to have a file hashed here.
+    """
+    if kind in ("directory", "folder"):
+        root, has_splits = find_review_root(path)
+        return make_folder_corpus(read_review_directory(root, has_splits), source, config)
+    digest = lookup or hash_file(path)
+    if kind == "tar":
+        return make_folder_corpus(read_review_tar(path), source, config, digest=digest)
+    return read_table_reviews(path, kind, config, digest)
+
+
 def sample_corpus(
     corpus: Corpus, config: TrainConfig, source: str
-) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
-    """Checks both splits hold reviews and applies `max_reviews` to each, seeded.
+) -> tuple[list[str], np.ndarray, list[str], np.ndarray, tuple[str, ...]]:
+    """Drops wordless reviews, orders the classes and applies `max_reviews` to each split.
 
-    Returns (train_texts, y_train, test_texts, y_test). The encoded arrays and the raw-text
-    splits both come through here, so they always hold the same reviews.
+    Returns (train_texts, y_train, test_texts, y_test, classes), with labels as class
+    indices. The encoded arrays and the raw-text splits both come through here, so they
+    always hold the same reviews.
     """
+    corpus = drop_wordless_reviews(corpus, source)
     for split, texts in (("train", corpus.train_texts), ("test", corpus.test_texts)):
         if not texts:
             raise fail_source(f"{source!r} has no {split} reviews")
+    classes = resolve_classes(corpus, config)
     train_texts, y_train = sample_reviews(
-        corpus.train_texts, corpus.train_labels, config.max_reviews, config.seed, "train"
+        corpus.train_texts,
+        index_labels(corpus.train_labels, classes),
+        config.max_reviews,
+        config.seed,
+        "train",
     )
     test_texts, y_test = sample_reviews(
-        corpus.test_texts, corpus.test_labels, config.max_reviews, config.seed, "test"
+        corpus.test_texts,
+        index_labels(corpus.test_labels, classes),
+        config.max_reviews,
+        config.seed,
+        "test",
     )
-    return train_texts, y_train, test_texts, y_test
+    check_split_classes(y_train, classes, "train", corpus.label_parameter)
+    check_split_classes(y_test, classes, "test", corpus.label_parameter)
+    return train_texts, y_train, test_texts, y_test, classes
 
 
 def encode_corpus(corpus: Corpus, config: TrainConfig, source: str) -> EncodedData:
     """Samples, ranks the training words and encodes both splits of a raw corpus."""
-    train_texts, y_train, test_texts, y_test = sample_corpus(corpus, config, source)
+    train_texts, y_train, test_texts, y_test, classes = sample_corpus(corpus, config, source)
     train_tokens = [tokenize(text) for text in train_texts]
     vocabulary = rank_words(train_tokens, config.num_words)
     return EncodedData(
@@ -244,6 +298,7 @@ def encode_corpus(corpus: Corpus, config: TrainConfig, source: str) -> EncodedDa
         y_test=np.asarray(y_test, dtype=np.int32),
         vocabulary=vocabulary,
         digest=corpus.digest,
+        classes=classes,
     )
 
 
@@ -257,7 +312,7 @@ class TextSplits:
     """The raw reviews behind `load_splits(config)`: the same rows, in the same order.
 
     `train_texts[i]` is the review that `load_splits(config).x_train[i]` encodes, and likewise
-    for validation and test; each `y_*` is int32 0/1 of shape (n,).
+    for validation and test; each `y_*` is int32 of shape (n,), indices into `classes`.
     """
 
     train_texts: list[str]
@@ -269,6 +324,7 @@ class TextSplits:
     source: str
     name: str
     digest: str
+    classes: tuple[str, ...] = BINARY_CLASSES
 
 
 def load_text_splits(config: TrainConfig) -> TextSplits:
@@ -283,26 +339,18 @@ def load_text_splits(config: TrainConfig) -> TextSplits:
     if source == KERAS_SOURCE:
         raise ValueError(
             "data: the 'keras' source holds encoded reviews, not their texts; valid values "
-            "for raw texts are an aclImdb directory or .tar.gz, or a .csv file."
+            "for raw texts are an aclImdb directory or any folder of .txt reviews with one "
+            "subfolder per class (or its .tar.gz), or a .csv, .parquet or .jsonl file."
         )
     path, kind = inspect_source(source)
+    name = ACLIMDB_NAME if kind == "tar" else path.stem
     if kind == "directory":
-        corpus = make_aclimdb_corpus(read_review_directory(find_aclimdb_root(path)), source)
-    elif kind == "tar":
-        corpus = make_aclimdb_corpus(read_review_tar(path), source, digest=hash_file(path))
-    else:
-        corpus = read_csv_reviews(path, config, digest=hash_file(path))
-    train_texts, y_train, test_texts, y_test = sample_corpus(corpus, config, source)
-    try:
-        train_texts, val_texts, y_train, y_val = train_test_split(
-            train_texts, y_train, test_size=config.val_split, random_state=config.seed
-        )
-    except ValueError as error:
-        raise ValueError(
-            f"val_split: cannot hold out {config.val_split} of {len(y_train)} training "
-            f"reviews ({error}); valid values are numbers in (0, 1) that leave reviews on "
-            "both sides."
-        ) from None
+        root, has_splits = find_review_root(path)
+        kind = "directory" if has_splits else "folder"
+        name = ACLIMDB_NAME if has_splits else path.name
+    corpus = read_corpus(path, kind, config, source, None)
+    train_texts, y_train, test_texts, y_test, classes = sample_corpus(corpus, config, source)
+    train_texts, val_texts, y_train, y_val = hold_out_validation(train_texts, y_train, config)
     return TextSplits(
         train_texts=list(train_texts),
         y_train=np.asarray(y_train, dtype=np.int32),
@@ -311,6 +359,7 @@ def load_text_splits(config: TrainConfig) -> TextSplits:
         test_texts=list(test_texts),
         y_test=np.asarray(y_test, dtype=np.int32),
         source=source,
-        name=path.stem if kind == "csv" else ACLIMDB_NAME,
+        name=name,
         digest=corpus.digest,
+        classes=classes,
     )

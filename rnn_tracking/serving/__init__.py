@@ -40,6 +40,8 @@ HOMES = {
     "load_keras_model": "text_model",
     "ReviewScore": "text_model",
     "score_reviews": "text_model",
+    "score_classes": "text_model",
+    "make_scores": "text_model",
     "TextReviewModel": "text_model",
     "load_text_model": "text_model",
     "unwrap_text_model": "text_model",
@@ -74,6 +76,11 @@ HOMES = {
     "select_wrong_reviews": "evaluate",
     "quiet_evaluation_notices": "evaluate",
     "evaluate_model": "evaluate",
+    "CONFUSION_FILE": "evaluate",
+    "name_metric": "evaluate",
+    "measure_classes": "evaluate",
+    "draw_one_vs_rest_curves": "evaluate",
+    "count_confusions": "evaluate",
 }
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,7 @@ import mlflow
 import rnn_tracking
 from rnn_tracking import runs
 from rnn_tracking.config import TrainConfig
+from rnn_tracking.encoding import IMDB_CLASSES
 from rnn_tracking.serving.text_model import (
     ENCODING_ARTIFACT,
     EXAMPLE_REVIEWS,
@@ -41,7 +44,11 @@ mlflow.models.set_model(TextReviewModel())
 
 
 def write_text_model_files(
-    directory: Path, config: TrainConfig, vocabulary: Sequence[str], model: keras.Model
+    directory: Path,
+    config: TrainConfig,
+    vocabulary: Sequence[str],
+    model: keras.Model,
+    classes: Sequence[str] = IMDB_CLASSES,
 ) -> dict[str, Any]:
     """Writes the model's files into `directory`; returns the keyword arguments that log
     (or save) them as the text model with `mlflow.pyfunc.log_model` / `save_model`.
@@ -53,7 +60,7 @@ def write_text_model_files(
     encoding_path = directory / "encoding.json"
     code_path = directory / "text_model.py"
     model.save(keras_path)
-    write_encoding(make_encoding(config, vocabulary), encoding_path)
+    write_encoding(make_encoding(config, vocabulary, classes), encoding_path)
     code_path.write_text(MODEL_CODE, encoding="utf-8")
     return {
         "python_model": str(code_path),
@@ -65,7 +72,10 @@ def write_text_model_files(
 
 
 def log_text_model(
-    config: TrainConfig, vocabulary: Sequence[str], model: keras.Model
+    config: TrainConfig,
+    vocabulary: Sequence[str],
+    model: keras.Model,
+    classes: Sequence[str] = IMDB_CLASSES,
 ) -> mlflow.models.model.ModelInfo:
     """Logs `model` as the active run's text-in pyfunc model `text_model`; returns its info.
 
@@ -73,14 +83,32 @@ def log_text_model(
     best checkpoint's model, and the very model the run logs as its Keras `model`.
     """
     with tempfile.TemporaryDirectory() as scratch:
-        arguments = write_text_model_files(Path(scratch), config, vocabulary, model)
-        return mlflow.pyfunc.log_model(name=TEXT_MODEL_NAME, **arguments)
+        arguments = write_text_model_files(Path(scratch), config, vocabulary, model, classes)
+        with label_type_notice_hidden():
+            return mlflow.pyfunc.log_model(name=TEXT_MODEL_NAME, **arguments)
 
 
 def save_text_model(
-    path: str | Path, config: TrainConfig, vocabulary: Sequence[str], model: keras.Model
+    path: str | Path,
+    config: TrainConfig,
+    vocabulary: Sequence[str],
+    model: keras.Model,
+    classes: Sequence[str] = IMDB_CLASSES,
 ) -> None:
     """Saves the text model into a new local directory, without any tracking store."""
     with tempfile.TemporaryDirectory() as scratch:
-        arguments = write_text_model_files(Path(scratch), config, vocabulary, model)
-        mlflow.pyfunc.save_model(path=str(path), **arguments)
+        arguments = write_text_model_files(Path(scratch), config, vocabulary, model, classes)
+        with label_type_notice_hidden():
+            mlflow.pyfunc.save_model(path=str(path), **arguments)
+
+
+@contextmanager
+def label_type_notice_hidden() -> Iterator[None]:
+    """Hides MLflow's notice that the `label` field (0/1, or a class name) is of any type.
+
+    The answer's `label` is an int for two classes and a name for more (`ReviewScore`), and
+    MLflow infers such a union as its Any type, saying so at every log.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Uu]nion type hint.*")
+        yield

@@ -1,14 +1,18 @@
 """Evaluation: a text model's metrics on a test split, in a new MLflow run.
 
-`mlflow.models.evaluate` computes the classifier metrics; this module adds ROC AUC and
-average precision, accuracy per length bucket, the ROC and precision-recall curves and a
-table of the most confidently wrong reviews.
+`mlflow.models.evaluate` computes the classifier metrics and the confusion matrix; this
+module adds ROC AUC and average precision, macro-F1, accuracy per length bucket, the ROC and
+precision-recall curves and a table of the most confidently wrong reviews. With three
+classes or more, labels are class names, the confusion matrix is K x K (also as
+`confusion_matrix.json`), and each class gets its precision, recall and F1 and its
+one-vs-rest ROC and precision-recall curves.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +26,7 @@ import pandas as pd
 from rnn_tracking import data, runs
 from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping, parse_count
 from rnn_tracking.encoding import tokenize
+from rnn_tracking.metrics import MACRO_F1, predict_classes
 from rnn_tracking.options import EvaluateOptions
 from rnn_tracking.serving.text_model import (
     Encoding,
@@ -38,6 +43,9 @@ from rnn_tracking.serving.text_model import (
 LENGTH_BUCKETS = (("short", 0, 100), ("medium", 101, 300), ("long", 301, math.inf))
 DEFAULT_WRONG_REVIEWS = EvaluateOptions.wrong_reviews
 WRONG_TABLE_FILE = "confidently_wrong_reviews.json"
+CONFUSION_FILE = "confusion_matrix.json"
+# Characters MLflow refuses in a metric name.
+METRIC_UNSAFE = re.compile(r"[^A-Za-z0-9_.\- /]")
 
 
 @dataclass(frozen=True)
@@ -150,6 +158,81 @@ def make_curve_artifacts(labels: np.ndarray, probabilities: np.ndarray) -> Any:
     return curves
 
 
+def name_metric(prefix: str, class_name: str) -> str:
+    """Returns a metric name for one class, e.g. `f1_spam`; characters MLflow refuses become _."""
+    return f"{prefix}_{METRIC_UNSAFE.sub('_', class_name)}"
+
+
+def measure_classes(
+    labels: np.ndarray, probabilities: np.ndarray, classes: Sequence[str]
+) -> dict[str, float]:
+    """Returns macro-F1, and with three classes or more each class's precision, recall and F1
+    (`precision_<class>`, ...) and the one-vs-rest macro ROC AUC `roc_auc_ovr`.
+
+    `labels` are class indices; `probabilities` the model's outputs, (n, 1) or (n, K).
+    """
+    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+
+    predicted = predict_classes(probabilities)
+    everyone = list(range(len(classes)))
+    precision, recall, f1, _ = precision_recall_fscore_support(
+        labels, predicted, labels=everyone, zero_division=0
+    )
+    metrics = {MACRO_F1: float(f1.mean())}
+    if len(classes) == 2:
+        return metrics
+    for position, name in enumerate(classes):
+        metrics[name_metric("precision", name)] = float(precision[position])
+        metrics[name_metric("recall", name)] = float(recall[position])
+        metrics[name_metric("f1", name)] = float(f1[position])
+    if len(np.unique(labels)) == len(classes):
+        metrics["roc_auc_ovr"] = float(
+            roc_auc_score(
+                labels, probabilities, multi_class="ovr", average="macro", labels=everyone
+            )
+        )
+    return metrics
+
+
+def draw_one_vs_rest_curves(
+    labels: np.ndarray, probabilities: np.ndarray, classes: Sequence[str]
+) -> dict[str, Any]:
+    """Returns the one-vs-rest ROC and precision-recall figures: one curve per class."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import PrecisionRecallDisplay, RocCurveDisplay
+
+    figures = {}
+    for name, display in (
+        ("roc_curve_plot", RocCurveDisplay),
+        ("precision_recall_curve_plot", PrecisionRecallDisplay),
+    ):
+        figure, axis = plt.subplots(figsize=(6, 5))
+        for position, class_name in enumerate(classes):
+            if (labels == position).any():
+                display.from_predictions(
+                    labels == position, probabilities[:, position], ax=axis, name=str(class_name)
+                )
+        axis.set_title("one class against the rest")
+        figure.tight_layout()
+        figures[name] = figure
+    return figures
+
+
+def count_confusions(
+    labels: np.ndarray, probabilities: np.ndarray, classes: Sequence[str]
+) -> dict[str, Any]:
+    """Returns the K x K confusion matrix (rows: true class, columns: predicted) by name."""
+    from sklearn.metrics import confusion_matrix
+
+    matrix = confusion_matrix(
+        labels, predict_classes(probabilities), labels=list(range(len(classes)))
+    )
+    return {"classes": list(classes), "rows": "true class", "matrix": matrix.tolist()}
+
+
 def evaluation_config(encoding: Encoding, overrides: dict[str, Any]) -> TrainConfig:
     """Returns the model's training config, with the given overrides (e.g. data, max_reviews).
 
@@ -164,12 +247,17 @@ def select_wrong_reviews(frame: pd.DataFrame, count: int) -> pd.DataFrame:
     """Returns the `count` misclassified reviews the model was most confident about.
 
     Confidence is the probability given to the wrong label: `probability` for a negative
-    review called positive, 1 - `probability` for a positive review called negative.
+    review called positive, 1 - `probability` for a positive review called negative. With
+    class names as labels (three classes or more), `probability` is already the predicted
+    class's.
     """
     wrong = frame[frame["prediction"] != frame["label"]].copy()
-    wrong["confidence"] = np.where(
-        wrong["prediction"] == 1, wrong["probability"], 1.0 - wrong["probability"]
-    )
+    if frame["prediction"].dtype.kind in "iub":
+        wrong["confidence"] = np.where(
+            wrong["prediction"] == 1, wrong["probability"], 1.0 - wrong["probability"]
+        )
+    else:
+        wrong["confidence"] = wrong["probability"]
     wrong = wrong.sort_values("confidence", ascending=False, kind="stable").head(count)
     return wrong[["text", "label", "probability", "confidence", "tokens"]].reset_index(drop=True)
 
@@ -216,12 +304,30 @@ def evaluate_model(
     encoding = unwrap_text_model(loaded).encoding
     config = evaluation_config(encoding, {"data": data_source, "max_reviews": max_reviews})
     texts = data.load_text_splits(config)
+    classes = encoding.classes
+    # Two classes are indices 0/1 whatever their names (models logged before class names
+    # were recorded say neg, pos); more must match by name, in order.
+    if len(texts.classes) != len(classes) or (
+        len(classes) > 2 and tuple(texts.classes) != tuple(classes)
+    ):
+        raise ValueError(
+            f"data: the test split's classes are {', '.join(texts.classes)}, but the model "
+            f"predicts {', '.join(classes)}; valid values are data with the model's classes."
+        )
     scored = predict_frame(loaded, texts.test_texts)
+    binary = len(classes) == 2
+    if binary:
+        probabilities = scored["probability"].to_numpy().reshape(-1, 1)
+        labels, predictions = texts.y_test.astype(np.int64), scored["label"].to_numpy()
+    else:
+        probabilities = scored[[f"probability_{name}" for name in classes]].to_numpy()
+        names = np.asarray(classes, dtype=object)
+        labels, predictions = names[texts.y_test], scored["label"].to_numpy(dtype=object)
     frame = pd.DataFrame(
         {
             "text": texts.test_texts,
-            "label": texts.y_test.astype(np.int64),
-            "prediction": scored["label"].to_numpy(),
+            "label": labels,
+            "prediction": predictions,
             "probability": scored["probability"].to_numpy(),
             "tokens": count_tokens(texts.test_texts),
         }
@@ -252,16 +358,32 @@ def evaluate_model(
             # The predictions are in the data, so the model predicts once (above) for the
             # metrics, the curves, the length buckets and the table alike; `model_id` links
             # the metrics to the logged model as if the model had been passed.
+            if binary:
+                settings = {"log_model_explainability": False, "pos_label": 1}
+                extra = make_probability_metrics() + make_length_metrics()
+                artifacts = [
+                    make_curve_artifacts(frame["label"].to_numpy(), frame["probability"].to_numpy())
+                ]
+            else:
+                settings = {"log_model_explainability": False, "average": "macro"}
+                extra, artifacts = make_length_metrics(), []
             result = mlflow.models.evaluate(
                 data=dataset,
                 model_type="classifier",
                 model_id=model_id,
-                evaluator_config={"log_model_explainability": False, "pos_label": 1},
-                extra_metrics=make_probability_metrics() + make_length_metrics(),
-                custom_artifacts=[
-                    make_curve_artifacts(frame["label"].to_numpy(), frame["probability"].to_numpy())
-                ],
+                evaluator_config=settings,
+                extra_metrics=extra,
+                custom_artifacts=artifacts,
             )
+        by_class = measure_classes(texts.y_test, probabilities, classes)
+        mlflow.log_metrics(by_class)
+        if not binary:
+            mlflow.log_dict(count_confusions(texts.y_test, probabilities, classes), CONFUSION_FILE)
+            for name, figure in draw_one_vs_rest_curves(
+                texts.y_test, probabilities, classes
+            ).items():
+                mlflow.log_figure(figure, f"{name}.png")
         mlflow.log_table(select_wrong_reviews(frame, wrong_reviews), artifact_file=WRONG_TABLE_FILE)
     metrics = {name: float(value) for name, value in result.metrics.items() if value is not None}
+    metrics |= by_class
     return Evaluation(run_id=run.info.run_id, metrics=metrics, reviews=len(frame))

@@ -1,19 +1,24 @@
-"""The text-in model: raw review strings in, probability and label out.
+"""The text-in model: raw review strings in, the class and its probabilities out.
 
 Every training run logs, beside its Keras model, an MLflow pyfunc model named `text_model`
 that answers raw review text. Its artifacts are the best weights as a `.keras` file and a
 JSON of the training encoding (vocabulary, `num_words`, `maxlen`, `padding`, `truncating`,
-the reserved indices and offset, and the training config). It encodes with `rnn_tracking.encoding.encode_texts`, the very
+the reserved indices and offset, the class names in model order, and the training config).
+It encodes with `rnn_tracking.encoding.encode_texts`, the very
 function training used, and the package's code travels with the model (`code_paths`), so
 the text a server receives is turned into the numbers the model was trained on. On loading,
 the model re-encodes two reference reviews and refuses to load if the numbers differ from
 those recorded at training time: an encoding that drifted fails loudly, never silently.
 
 Input: a list of review strings (the signature comes from the type hints of `predict`; a
-one-column DataFrame is accepted too). Output: one `ReviewScore` per review, in order:
-`probability` that the review is positive, and `label`, 1 (positive) when probability >= 0.5
-and 0 (negative) otherwise. The scoring server takes `{"inputs": ["review", ...]}` and
-answers `{"predictions": [{"probability": 0.93, "label": 1}, ...]}`.
+one-column DataFrame is accepted too). Output: one `ReviewScore` per review, in order.
+With two classes (the tutorial), as ever: `probability` of the second class (a positive
+review), and `label`, 1 when probability >= 0.5 and 0 otherwise; the class names are in the
+encoding (`neg`, `pos` for IMDB). With three classes or more: `label`, the most probable
+class's name, and `probabilities`, each class's probability by name. The scoring server
+takes `{"inputs": ["review", ...]}` and answers `{"predictions": [{"probability": 0.93,
+"label": 1}, ...]}`, or `{"predictions": [{"label": "spam", "probabilities": {"ham": 0.1,
+"spam": 0.7, "promo": 0.2}}, ...]}`.
 
 What happens to bad input, in process and in MLflow's scoring server (which answers any of
 these errors with HTTP 400 and the message, and goes on serving):
@@ -50,6 +55,7 @@ from mlflow.exceptions import MlflowException
 
 from rnn_tracking.config import TrainConfig, resolve_data_source
 from rnn_tracking.encoding import (
+    IMDB_CLASSES,
     INDEX_FROM,
     OOV_INDEX,
     PAD_INDEX,
@@ -143,6 +149,8 @@ class Encoding:
     check_encoded: tuple[tuple[int, ...], ...]
     padding: str = "pre"
     truncating: str = "pre"
+    # The class names in model order; models logged before classes were recorded are IMDB's.
+    classes: tuple[str, ...] = IMDB_CLASSES
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Encodes reviews as training did: int32 of shape (len(texts), maxlen)."""
@@ -156,7 +164,9 @@ class Encoding:
         )
 
 
-def make_encoding(config: TrainConfig, vocabulary: Sequence[str]) -> Encoding:
+def make_encoding(
+    config: TrainConfig, vocabulary: Sequence[str], classes: Sequence[str] = IMDB_CLASSES
+) -> Encoding:
     """Records the encoding of a training, with the reference reviews encoded now."""
     resolved = dataclasses.asdict(config) | {"data": resolve_data_source(config)}
     encoding = Encoding(
@@ -168,6 +178,7 @@ def make_encoding(config: TrainConfig, vocabulary: Sequence[str]) -> Encoding:
         check_encoded=(),
         padding=config.padding,
         truncating=config.truncating,
+        classes=tuple(classes),
     )
     encoded = encoding.encode(EXAMPLE_REVIEWS)
     return dataclasses.replace(encoding, check_encoded=tuple(map(tuple, encoded.tolist())))
@@ -186,6 +197,7 @@ def write_encoding(encoding: Encoding, path: Path) -> None:
         "index_from": INDEX_FROM,
         "padding": encoding.padding,
         "truncating": encoding.truncating,
+        "classes": list(encoding.classes),
         "config": encoding.config,
         "check_texts": list(encoding.check_texts),
         "check_encoded": [list(row) for row in encoding.check_encoded],
@@ -224,6 +236,7 @@ def read_encoding(path: str | Path) -> Encoding:
         # Models saved before these two settings existed padded and cut in front.
         padding=str(document.get("padding", "pre")),
         truncating=str(document.get("truncating", "pre")),
+        classes=tuple(document.get("classes", IMDB_CLASSES)),
     )
     now = encoding.encode(encoding.check_texts).tolist()
     if [list(row) for row in encoding.check_encoded] != now:
@@ -245,18 +258,47 @@ def load_keras_model(path: str | Path) -> keras.Model:
 
 
 class ReviewScore(pydantic.BaseModel):
-    """The model's answer for one review: the probability that it is positive, and the label."""
+    """The model's answer for one review (see the module docstring).
 
-    probability: float
-    label: int
+    Two classes: `probability` of the second class and `label` 1 or 0. Three or more:
+    `label`, the most probable class's name, and `probabilities` by class name. Fields that
+    do not apply are left out of the answer, not sent as null.
+    """
+
+    label: int | str
+    probability: float | None = None
+    probabilities: dict[str, float] | None = None
+
+    @pydantic.model_serializer(mode="wrap")
+    def leave_out_absent_fields(self, handler: Any) -> dict[str, Any]:
+        return {name: value for name, value in handler(self).items() if value is not None}
 
 
 def score_reviews(model: keras.Model, encoding: Encoding, reviews: Sequence[str]) -> np.ndarray:
     """Returns the probability that each review is positive: float64 of shape (len(reviews),)."""
+    return score_classes(model, encoding, reviews).reshape(-1)
+
+
+def score_classes(model: keras.Model, encoding: Encoding, reviews: Sequence[str]) -> np.ndarray:
+    """Returns the model's outputs, float64: shape (n, 1) for two classes, else (n, K)."""
+    width = 1 if len(encoding.classes) == 2 else len(encoding.classes)
     if not reviews:
-        return np.empty(0, dtype=np.float64)
+        return np.empty((0, width), dtype=np.float64)
     probabilities = model.predict(encoding.encode(reviews), batch_size=256, verbose=0)
-    return np.asarray(probabilities, dtype=np.float64).reshape(-1)
+    return np.asarray(probabilities, dtype=np.float64).reshape(len(reviews), width)
+
+
+def make_scores(classes: Sequence[str], outputs: np.ndarray) -> list[ReviewScore]:
+    """Turns the model's outputs into one ReviewScore per review (see ReviewScore)."""
+    if len(classes) == 2:
+        return [ReviewScore(probability=float(p), label=int(p >= THRESHOLD)) for p in outputs[:, 0]]
+    return [
+        ReviewScore(
+            label=classes[int(row.argmax())],
+            probabilities={name: float(p) for name, p in zip(classes, row, strict=True)},
+        )
+        for row in outputs
+    ]
 
 
 class TextReviewModel(mlflow.pyfunc.PythonModel):
@@ -275,14 +317,21 @@ class TextReviewModel(mlflow.pyfunc.PythonModel):
                 f"encoding: the Keras model reads {width} tokens but the encoding pads to "
                 f"maxlen={self.encoding.maxlen}; the model's artifacts do not belong together."
             )
+        classes = len(self.encoding.classes)
+        outputs = self.model.output_shape[-1]
+        if outputs != (1 if classes == 2 else classes):
+            raise MlflowException(
+                f"encoding: the Keras model has {outputs} outputs but the encoding names "
+                f"{classes} classes; the model's artifacts do not belong together."
+            )
 
     def predict(self, context, model_input: list[str], params=None) -> list[ReviewScore]:
         try:
             reviews = check_reviews(model_input)
         except ValueError as error:
             raise MlflowException.invalid_parameter_value(str(error)) from None
-        probabilities = score_reviews(self.model, self.encoding, reviews)
-        return [ReviewScore(probability=float(p), label=int(p >= THRESHOLD)) for p in probabilities]
+        outputs = score_classes(self.model, self.encoding, reviews)
+        return make_scores(self.encoding.classes, outputs)
 
 
 def load_text_model(model_uri: str) -> mlflow.pyfunc.PyFuncModel:
@@ -317,14 +366,34 @@ def unwrap_text_model(loaded: mlflow.pyfunc.PyFuncModel) -> Any:
 
 
 def predict_frame(loaded: mlflow.pyfunc.PyFuncModel, reviews: Sequence[str]) -> pd.DataFrame:
-    """Scores reviews with a loaded text model: columns `probability` (float64) and `label`."""
+    """Scores reviews with a loaded text model, one row per review.
+
+    Two classes: `probability` (float64, of the second class), `label` (int64 0/1) and
+    `class_name`. Three or more: `label` (the class name), `probability` (of that class)
+    and one `probability_<class>` column per class, in class order.
+    """
     scores = loaded.predict(list(reviews))
-    return pd.DataFrame(
+    classes = unwrap_text_model(loaded).encoding.classes
+    if len(classes) == 2:
+        labels = np.asarray([score.label for score in scores], dtype=np.int64)
+        return pd.DataFrame(
+            {
+                "probability": np.asarray(
+                    [score.probability for score in scores], dtype=np.float64
+                ),
+                "label": labels,
+                "class_name": np.asarray(classes, dtype=object)[labels],
+            }
+        )
+    frame = pd.DataFrame(
         {
-            "probability": np.asarray([score.probability for score in scores], dtype=np.float64),
-            "label": np.asarray([score.label for score in scores], dtype=np.int64),
+            "label": [score.label for score in scores],
+            "probability": [score.probabilities[score.label] for score in scores],
         }
     )
+    for name in classes:
+        frame[f"probability_{name}"] = [score.probabilities[name] for score in scores]
+    return frame
 
 
 def predict_reviews(model_uri: str, reviews: Sequence[Any]) -> pd.DataFrame:

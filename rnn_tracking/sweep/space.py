@@ -40,6 +40,7 @@ SPACE_KEYS = (
 METRICS = {
     "val_accuracy": ("maximize", "best_val_accuracy"),
     "val_loss": ("minimize", "best_val_loss"),
+    "val_macro_f1": ("maximize", "best_val_macro_f1"),
 }
 # Each value a multi-objective study can optimize: the metrics above, and two costs a trial
 # knows only when it ends. Optuna cannot prune a multi-objective trial.

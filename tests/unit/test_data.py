@@ -435,11 +435,15 @@ def test_csv_missing_column_names_parameter_column_and_columns_found(tiny_csv):
     assert_one_line_error(make_config(tiny_csv, split_column="part"), "split_column: column 'part'")
 
 
-def test_csv_bad_label_names_label_column_and_value(tmp_path):
+def test_csv_label_seen_only_in_test_names_label_column_and_value(tmp_path):
     path = tmp_path / "bad.csv"
-    path.write_text("review,sentiment\ngood,positive\nmeh,neutral\n")
+    path.write_text(
+        "review,sentiment,part\ngood,positive,train\nbad,negative,train\nmeh,neutral,test\n"
+    )
     assert_one_line_error(
-        make_config(path), "label_column: column 'sentiment'", "'neutral'", "0/1 or"
+        make_config(path, split_column="part"),
+        "label_column: column 'sentiment'",
+        "'neutral' only in test",
     )
 
 
