@@ -26,7 +26,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rnn_tracking.config import TrainConfig, config_to_params, resolve_data_source
+from rnn_tracking.config import (
+    DATA_FIELDS,
+    TrainConfig,
+    config_to_params,
+    resolve_data_source,
+)
 
 # Index 0 of an encoded row is padding (data.PAD_INDEX). data.py (pandas, scikit-learn) is
 # imported only when a baseline runs, so the CLI's parser stays fast to build.
@@ -41,22 +46,9 @@ MAX_ITER = 1000
 SOLVER = "liblinear"
 # liblinear fits two classes only; three or more get one multinomial (softmax) model.
 MULTICLASS_SOLVER = "lbfgs"
-# The config fields that decide the data a baseline reads; `num_words` and `maxlen` only
-# matter at the neural budget.
-DATA_FIELDS = (
-    "data",
-    "num_words",
-    "maxlen",
-    "val_split",
-    "test_split",
-    "text_column",
-    "label_column",
-    "split_column",
-    "classes",
-    "max_reviews",
-    "seed",
-)
-NEURAL_ONLY_FIELDS = ("num_words", "maxlen")
+# The config fields that decide the data a baseline reads (the neural runs' own); the
+# token budget only matters at the neural budget.
+NEURAL_ONLY_FIELDS = ("num_words", "maxlen", "padding", "truncating")
 
 
 @dataclass(frozen=True, eq=False)

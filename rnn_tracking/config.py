@@ -274,6 +274,23 @@ def validate_config(config: TrainConfig) -> None:
 
 
 FIELDS = {f.name: f for f in dataclasses.fields(TrainConfig)}
+# The fields that decide the train/validation/test arrays `load_splits` returns: the data
+# a run saw. A sweep loads each distinct combination once; the baseline reads exactly them.
+DATA_FIELDS = (
+    "data",
+    "num_words",
+    "maxlen",
+    "padding",
+    "truncating",
+    "val_split",
+    "test_split",
+    "text_column",
+    "label_column",
+    "split_column",
+    "classes",
+    "max_reviews",
+    "seed",
+)
 
 
 def parse_bool(text: str) -> bool:

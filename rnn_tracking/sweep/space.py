@@ -15,7 +15,13 @@ from typing import Any
 
 import yaml
 
-from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping, format_value
+from rnn_tracking.config import (
+    DATA_FIELDS,
+    FIELDS,
+    TrainConfig,
+    config_from_mapping,
+    format_value,
+)
 from rnn_tracking.sweep.params import (
     ParamSpec,
     read_number,
@@ -76,20 +82,7 @@ DEFAULT_SAMPLER = "tpe"
 DEFAULT_PRUNER = "median"
 # The fields whose values change what `load_splits` returns. A space may tune them: each
 # distinct encoding is then loaded once per worker instead of once in all.
-SPLIT_FIELDS = (
-    "data",
-    "num_words",
-    "maxlen",
-    "padding",
-    "truncating",
-    "max_reviews",
-    "val_split",
-    "test_split",
-    "text_column",
-    "label_column",
-    "split_column",
-    "seed",
-)
+SPLIT_FIELDS = DATA_FIELDS
 
 
 @dataclass(frozen=True)
