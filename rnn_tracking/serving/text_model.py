@@ -22,8 +22,9 @@ takes `{"inputs": ["review", ...]}` and answers `{"predictions": [{"probability"
 
 What happens to bad input, in process and in MLflow's scoring server (which answers any of
 these errors with HTTP 400 and the message, and goes on serving):
-- a review that is not a string (a number, null, a list): MLflow's type-hint check refuses
-  the request, naming the bad elements;
+- a review that is not a string (a number, null, a list) is refused, naming its position
+  and quoting a short prefix (the input is typed `list[Any]` because MLflow's own check of
+  `list[str]` quotes the whole bad element: a 5 MB item made a 5 MB error body);
 - a review without any word (empty, blank or only punctuation) is refused: the model would
   see nothing but the start mark, and a made-up probability is worse than an error;
 - a review longer than MAX_REVIEW_CHARS characters is refused; any shorter review is scored,
@@ -52,6 +53,7 @@ import numpy as np
 import pandas as pd
 import pydantic
 from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from rnn_tracking.config import TrainConfig, resolve_data_source
 from rnn_tracking.encoding import (
@@ -301,11 +303,34 @@ def make_scores(classes: Sequence[str], outputs: np.ndarray) -> list[ReviewScore
     ]
 
 
+class ReviewRefused(MlflowException):
+    """A refused review (HTTP 400 in the scoring server) whose message stays as written.
+
+    MLflow's scoring server prefixes the message of any MlflowException from `predict` with
+    the whole request (`Failed to predict data '<input>'`), so a 5 MB review would come back
+    in a 5 MB error body. This exception keeps its first message, which quotes a bad review
+    by a short prefix and its length (`quote_review`).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
+
+    @property
+    def message(self) -> str:
+        return self._message
+
+    @message.setter
+    def message(self, value: str) -> None:
+        if not hasattr(self, "_message"):
+            self._message = value
+
+
 class TextReviewModel(mlflow.pyfunc.PythonModel):
     """The pyfunc model: raw reviews in, one ReviewScore out per review (see the module doc).
 
-    The type hints are the model's signature: MLflow checks that the input is a list of
-    strings before `predict` runs, in process and in the scoring server alike.
+    The type hints are the model's signature: a list in, one score per item out. `predict`
+    checks each item itself (`check_reviews`), in process and in the scoring server alike,
+    so that an error quotes a bad item shortly instead of whole.
     """
 
     def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
@@ -325,11 +350,11 @@ class TextReviewModel(mlflow.pyfunc.PythonModel):
                 f"{classes} classes; the model's artifacts do not belong together."
             )
 
-    def predict(self, context, model_input: list[str], params=None) -> list[ReviewScore]:
+    def predict(self, context, model_input: list[Any], params=None) -> list[ReviewScore]:
         try:
             reviews = check_reviews(model_input)
         except ValueError as error:
-            raise MlflowException.invalid_parameter_value(str(error)) from None
+            raise ReviewRefused(str(error)) from None
         outputs = score_classes(self.model, self.encoding, reviews)
         return make_scores(self.encoding.classes, outputs)
 

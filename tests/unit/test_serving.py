@@ -83,9 +83,10 @@ def test_text_model_accepts_a_one_column_table_like_a_list(loaded):
     assert from_table == from_list
 
 
-def test_text_model_signature_is_strings_in_probability_and_label_out(loaded, saved_model_path):
+def test_text_model_signature_is_a_list_in_probability_and_label_out(loaded, saved_model_path):
     signature = loaded.metadata.signature
-    assert signature.inputs.to_dict() == [{"type": "string", "required": True}]
+    # Items are typed Any so that `predict` checks them itself, quoting a bad one shortly.
+    assert signature.inputs.to_dict() == [{"type": "any", "required": True}]
     output = json.dumps(signature.outputs.to_dict())
     assert '"probability"' in output and '"label"' in output
     example = json.loads((saved_model_path / "serving_input_example.json").read_text())
@@ -125,8 +126,8 @@ def test_text_model_records_the_training_encoding(saved_model_path):
         (["fine", "   "], "review 1: got '   ', which has no words"),
         (["?!"], "which has no words"),
         (["x" * (serving.MAX_REVIEW_CHARS + 1)], "valid values are reviews of at most 100,000"),
-        ([5], "Expected type str, but got int"),
-        ([None], "Expected type str, but got NoneType"),
+        ([5], "review 0: got int 5; valid values are strings of review text"),
+        ([None], "review 0: got None; valid values are strings of review text"),
         ("one review", "Expected list, but got str"),
     ],
 )
@@ -143,6 +144,14 @@ def test_refusal_of_a_5_mb_review_quotes_only_a_short_prefix_and_its_length(load
     message = raised.value.message
     assert len(message) < 500
     assert "'" + "x" * serving.QUOTED_CHARS + "'... (5,000,000 characters)" in message
+
+
+def test_refusal_of_a_5_mb_non_string_item_stays_short(loaded):
+    with pytest.raises(MlflowException) as raised:
+        loaded.predict([["x" * 5_000_000]])
+    assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
+    assert len(raised.value.message) < 500
+    assert raised.value.message.startswith("review 0: got list [")
 
 
 @pytest.mark.parametrize(
