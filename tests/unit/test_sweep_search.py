@@ -172,7 +172,7 @@ def test_a_single_objective_space_describes_itself_as_before(tmp_path):
         (
             BASE + "objectives: [val_accuracy]\n",
             "objectives: got ['val_accuracy']; valid values are a list of at least two distinct "
-            "names of val_accuracy (maximize), val_loss (minimize), train_seconds (minimize), "
+            "names of val_accuracy (maximize), val_loss (minimize), val_macro_f1 (maximize), train_seconds (minimize), "
             "param_count (minimize)",
         ),
         (
