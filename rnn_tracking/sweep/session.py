@@ -55,6 +55,8 @@ class SweepOutcome:
     n_trials: int
     best_trial: FrozenTrial | None
     stopped_by: str
+    # With `--workers N`: how each worker that failed ended (`worker w2 exited with ...`).
+    failed_workers: tuple[str, ...] = ()
 
 
 def format_elapsed(seconds: float) -> str:
