@@ -89,6 +89,14 @@ class SweepOptions:
         minimum=1,
         metavar="SECONDS",
     )
+    workers: int = _knob(
+        1,
+        "Local worker processes on this study, sharing its stores: one command uses N cores "
+        "and stops them all on Ctrl-C. 1 trains in this process; each worker trains one trial "
+        "at a time, so N suits a machine with N cores to spare.",
+        minimum=1,
+        metavar="N",
+    )
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
     verbose: int = _knob(
         0,

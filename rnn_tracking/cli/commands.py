@@ -323,20 +323,26 @@ def command_sweep(args: argparse.Namespace) -> int:
     """Runs or continues a study and prints its best trial."""
     from rnn_tracking import sweep
 
+    def echo(line: str) -> None:
+        print(line, flush=True)
+
     try:
         options = read_options(args, SweepOptions)
         space = sweep.load_space(options.space, data=options.data, seed=options.seed)
-        outcome = sweep.run_sweep(
-            space,
-            n_trials=options.n_trials,
-            timeout=options.timeout or None,
-            study_name=options.study_name,
-            storage=options.storage,
-            experiment_name=options.experiment_name,
-            verbose=options.verbose,
-            heartbeat_interval=options.heartbeat_interval,
-            echo=lambda line: print(line, flush=True),
-        )
+        if options.workers > 1:
+            outcome = sweep.run_workers(space, options, echo=echo)
+        else:
+            outcome = sweep.run_sweep(
+                space,
+                n_trials=options.n_trials,
+                timeout=options.timeout or None,
+                study_name=options.study_name,
+                storage=options.storage,
+                experiment_name=options.experiment_name,
+                verbose=options.verbose,
+                heartbeat_interval=options.heartbeat_interval,
+                echo=echo,
+            )
     except ValueError as error:
         raise UsageError(str(error)) from error
     tally, best = outcome.tally, outcome.best_trial
@@ -353,4 +359,6 @@ def command_sweep(args: argparse.Namespace) -> int:
         f"({tally.complete} complete, {tally.pruned} pruned, {tally.failed - tally.retried} failed); "
         f"{best_text}; parent run {outcome.parent_run_id}"
     )
-    return EXIT_OK
+    for failure in outcome.failed_workers:
+        print(f"{PROGRAM}: error: {failure}", file=sys.stderr)
+    return EXIT_FAILED if outcome.failed_workers else EXIT_OK

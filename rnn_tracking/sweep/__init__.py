@@ -26,6 +26,7 @@ The rooms, in import order:
 | `trials` | the objective: data cache, reporter, runner, the tally |
 | `study` | loading or creating the study and naming its parent run; table, plots |
 | `session` | one worker's loop, its progress lines, `run_sweep` |
+| `workers` | `--workers N`: child worker processes on one study, their merged lines |
 
 This is the only package that imports optuna; `parent_run` is its only room that calls
 MLflow itself (trial runs are `tracking`'s). Its names are re-exported here and loaded
@@ -113,12 +114,21 @@ _HOMES = {
         "DEFAULT_HEARTBEAT_INTERVAL",
         "DEFAULT_N_TRIALS",
         "STATE_NAMES",
+        "OpenedStudy",
         "Sweep",
         "SweepOutcome",
         "describe_objectives",
+        "check_sweep_options",
         "describe_params",
         "format_elapsed",
+        "open_study",
         "run_sweep",
+    ),
+    "workers": (
+        "Worker",
+        "WorkersFailed",
+        "build_child_command",
+        "run_workers",
     ),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}

@@ -83,13 +83,18 @@ class TrialSeededSampler(optuna.samplers.BaseSampler):
 
 
 def make_sampler(space: SearchSpace) -> TrialSeededSampler:
-    """Builds the space's sampler (TPE by default), seeded per trial from its seed."""
+    """Builds the space's sampler (TPE by default, with the constant liar), seeded per trial."""
     name, options = space.sampler
     options = dict(options)
     seed = int(options.pop("seed"))
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed: got {seed}; valid values are integers in [0, 2**32)")
     kind = sampler_class(name)
+    if name == "tpe":
+        # Parallel workers (`--workers N`, or several `&` workers) would otherwise propose
+        # points near each other's running trials; the constant liar counts those as bad
+        # results. With one worker there is no running trial to lie about, so it is harmless.
+        options["constant_liar"] = True
 
     def make(trial_seed: int) -> optuna.samplers.BaseSampler:
         with warnings.catch_warnings():

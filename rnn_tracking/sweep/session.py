@@ -65,6 +65,8 @@ class SweepOutcome:
     stopped_by: str
     # A multi-objective study's Pareto front (it has no single best trial).
     pareto_trials: tuple[FrozenTrial, ...] = ()
+    # With `--workers N`: how each worker that failed ended (`worker w2 exited with ...`).
+    failed_workers: tuple[str, ...] = ()
 
 
 def format_elapsed(seconds: float) -> str:
@@ -232,25 +234,19 @@ class Sweep:
         return tally, best
 
 
-def run_sweep(
-    space: SearchSpace,
-    *,
-    n_trials: int = DEFAULT_N_TRIALS,
-    timeout: float | None = None,
-    study_name: str | None = None,
-    storage: str | None = None,
-    experiment_name: str | None = None,
-    verbose: int = 0,
-    heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL,
-    echo: Callable[[str], None] = print,
-) -> SweepOutcome:
-    """Runs (or continues) a study until it holds `n_trials` done trials; see the module doc.
+@dataclass(frozen=True)
+class OpenedStudy:
+    """A study ready for trials: its name, storage, the study, its parent run, the data cache."""
 
-    Raises ValueError, before any run or study is created, for bad options, data that
-    cannot be read, a storage that cannot be opened, or a study begun with another space.
-    KeyboardInterrupt ends the current trial's run KILLED, queues the trial again and ends
-    the parent KILLED.
-    """
+    name: str
+    location: str
+    study: optuna.Study
+    parent_run_id: str
+    splits: SplitsCache
+
+
+def check_sweep_options(n_trials: Any, timeout: Any, heartbeat_interval: Any) -> None:
+    """Raises ValueError naming the first sweep option whose value cannot run."""
     if not isinstance(n_trials, int) or n_trials < 1:
         raise ValueError(f"n_trials: got {n_trials!r}; valid values are integers >= 1")
     if timeout is not None and not timeout > 0:
@@ -259,6 +255,23 @@ def run_sweep(
         raise ValueError(
             f"heartbeat_interval: got {heartbeat_interval!r}; valid values are integers >= 1"
         )
+
+
+def open_study(
+    space: SearchSpace,
+    *,
+    study_name: str | None,
+    storage: str | None,
+    experiment_name: str | None,
+    heartbeat_interval: int,
+    echo: Callable[[str], None],
+) -> OpenedStudy:
+    """Checks the data, prepares the stores and loads or creates the study and its parent.
+
+    The parent run is active in this process afterwards. Raises ValueError, before any run
+    or study is created, for data that cannot be read, a storage that cannot be opened, or
+    a study begun with another space.
+    """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     name = study_name or space.study_name
     splits = SplitsCache()
@@ -289,7 +302,44 @@ def run_sweep(
     if space.description:
         parent_tags["mlflow.note.content"] = space.description
     study, parent_run_id = attach_study(space, name, backend, parent_tags, echo)
-    runner = TrialRunner(space, splits, parent_run_id, name, verbose)
+    return OpenedStudy(name, location, study, parent_run_id, splits)
+
+
+def run_sweep(
+    space: SearchSpace,
+    *,
+    n_trials: int = DEFAULT_N_TRIALS,
+    timeout: float | None = None,
+    study_name: str | None = None,
+    storage: str | None = None,
+    experiment_name: str | None = None,
+    verbose: int = 0,
+    heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL,
+    echo: Callable[[str], None] = print,
+) -> SweepOutcome:
+    """Runs (or continues) a study until it holds `n_trials` done trials; see the module doc.
+
+    Raises ValueError, before any run or study is created, for bad options, data that
+    cannot be read, a storage that cannot be opened, or a study begun with another space.
+    KeyboardInterrupt ends the current trial's run KILLED, queues the trial again and ends
+    the parent KILLED.
+    """
+    check_sweep_options(n_trials, timeout, heartbeat_interval)
+    opened = open_study(
+        space,
+        study_name=study_name,
+        storage=storage,
+        experiment_name=experiment_name,
+        heartbeat_interval=heartbeat_interval,
+        echo=echo,
+    )
+    name, location, study, parent_run_id = (
+        opened.name,
+        opened.location,
+        opened.study,
+        opened.parent_run_id,
+    )
+    runner = TrialRunner(space, opened.splits, parent_run_id, name, verbose)
     sweep = Sweep(
         space,
         study,

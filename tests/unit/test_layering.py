@@ -66,6 +66,7 @@ OPTUNA_ROOMS = {
     "rnn_tracking.sweep.trials",
     "rnn_tracking.sweep.study",
     "rnn_tracking.sweep.session",
+    "rnn_tracking.sweep.workers",
 }
 
 # Imports each module found in the package, in a fresh interpreter, and prints the first

@@ -427,6 +427,7 @@ def test_mlproject_sweep_entry_passes_each_option_with_the_cli_default():
         "seed",
         "data",
         "heartbeat_interval",
+        "workers",
     }
     for name in parameters:
         assert f"--{name} {{{name}}}" in command, name

@@ -1,0 +1,138 @@
+"""Parallel and failing trials without real data: `--workers N`, the constant liar, divergence."""
+
+import dataclasses
+import queue
+import signal
+import sys
+import textwrap
+from pathlib import Path
+
+import mlflow
+import optuna
+from mlflow.tracking import MlflowClient
+from test_tracking import make_toy_splits
+
+from rnn_tracking import cli, runs, sweep, tracking
+from rnn_tracking.options import SweepOptions
+from rnn_tracking.sweep import trials as trials_room
+from rnn_tracking.sweep import workers as workers_room
+
+TOY_SPACE = """\
+study_name: toy
+sampler: {name: tpe, seed: 3, n_startup_trials: 2}
+pruner: none
+fixed: {arch: gru, num_words: 10, maxlen: 3, embedding_dim: 2, epochs: 2, batch_size: 1,
+        steps_per_execution: 1, optimizer: adam}
+params:
+  units: {type: int, low: 1, high: 3}
+"""
+
+
+def write_space(tmp_path: Path, text: str = TOY_SPACE) -> Path:
+    path = tmp_path / "toy.yaml"
+    path.write_text(textwrap.dedent(text), encoding="utf-8")
+    return path
+
+
+def test_tpe_sampler_always_runs_with_the_constant_liar(tmp_path):
+    space = sweep.load_space(write_space(tmp_path))
+    sampler = sweep.make_sampler(space)
+    assert sampler._sampler._constant_liar is True
+    # Reseeding per trial keeps it.
+    study = optuna.create_study(sampler=sampler)
+    study.ask()
+    assert sampler._sampler._constant_liar is True
+
+
+def test_diverged_trial_fails_and_the_study_goes_on_without_it_as_best(
+    tmp_path, tracking_uri, monkeypatch
+):
+    monkeypatch.setattr(trials_room.SplitsCache, "get", lambda self, config: make_toy_splits())
+    real_track_training = tracking.track_training
+
+    def diverge_first_trial(config, splits, **options):
+        if options["tags"][runs.TRIAL_TAG] == "0":
+            config = dataclasses.replace(config, learning_rate=1e38)
+        return real_track_training(config, splits, **options)
+
+    monkeypatch.setattr(tracking, "track_training", diverge_first_trial)
+    lines = []
+    outcome = sweep.run_sweep(
+        sweep.load_space(write_space(tmp_path)), n_trials=2, echo=lines.append
+    )
+
+    journal = optuna.storages.journal.JournalFileBackend(str(tmp_path / "optuna.journal"))
+    study = optuna.load_study(study_name="toy", storage=optuna.storages.JournalStorage(journal))
+    states = [trial.state for trial in study.trials]
+    TrialState = optuna.trial.TrialState
+    assert states == [TrialState.FAIL, TrialState.COMPLETE]
+    assert outcome.tally.done == 2 and outcome.tally.failed == 1
+    assert outcome.best_trial.number == 1
+    [line] = [line for line in lines if " trial 0 " in line]
+    assert "failed: TrainingDiverged: the loss became non-finite" in line
+
+    run = MlflowClient().get_run(study.trials[0].user_attrs["mlflow_run_id"])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["error"].startswith("TrainingDiverged:")
+    assert int(run.data.tags[runs.DIVERGED_TAG]) >= 1
+    assert run.data.tags[runs.TRIAL_STATE_TAG] == "failed"
+    parent = mlflow.get_run(outcome.parent_run_id)
+    assert parent.info.status == "FINISHED" and parent.data.metrics["failed_trials"] == 1
+
+
+def test_child_command_joins_the_resolved_study_as_one_worker_with_every_option_given():
+    options = SweepOptions(
+        space="sweeps/gru.yaml", n_trials=12, seed=5, data="reviews.csv", workers=3, verbose=2
+    )
+    command = workers_room.build_child_command(options, "gru", "/tmp/optuna.journal")
+    assert command[:4] == [sys.executable, "-m", "rnn_tracking", "sweep"]
+    args = cli.build_parser().parse_args(command[3:])
+    given = cli.options.read_options(args, SweepOptions)
+    assert given == dataclasses.replace(
+        options, study_name="gru", storage="/tmp/optuna.journal", workers=1
+    )
+
+
+def test_child_environment_has_no_launcher_run_and_names_the_tracking_store(monkeypatch):
+    monkeypatch.setenv(runs.LAUNCHER_RUN_ENV_VAR, "abc")
+    environment = workers_room.build_child_environment("sqlite:////tmp/x/mlflow.db")
+    assert runs.LAUNCHER_RUN_ENV_VAR not in environment
+    assert environment["MLFLOW_TRACKING_URI"] == "sqlite:////tmp/x/mlflow.db"
+
+
+def fake_worker(code: int, *, stdout: str = "", stderr: str = "") -> list[str]:
+    """Returns the argv of a child that writes `stdout` and `stderr`, then exits with `code`."""
+    script = (
+        f"import sys; sys.stdout.write({stdout!r}); sys.stderr.write({stderr!r}); sys.exit({code})"
+    )
+    return [sys.executable, "-c", script]
+
+
+def test_worker_lines_are_merged_with_their_worker_and_the_study_lines_said_once():
+    lines: queue.Queue = queue.Queue()
+    command = fake_worker(
+        0,
+        stdout="data toy: 8 train\nstudy 'toy' in x: 0 of 3\n[1/3] trial 0 complete\n",
+        stderr="a warning\n",
+    )
+    workers = workers_room.start_workers(2, command, {}, lines)
+    printed, warned = [], []
+    workers_room.pump_output(workers, lines, printed.append, warned.append)
+    for worker in workers:
+        worker.process.wait()
+    assert sorted(printed) == ["[w1] [1/3] trial 0 complete", "[w2] [1/3] trial 0 complete"]
+    assert sorted(warned) == ["[w1] a warning", "[w2] a warning"]
+    assert [worker.describe_failure() for worker in workers] == [None, None]
+
+
+def test_worker_failure_names_the_worker_and_its_last_error_line():
+    lines: queue.Queue = queue.Queue()
+    command = fake_worker(1, stderr="Traceback ...\nrnn-tracking: error: OSError: disk full\n")
+    [worker] = workers_room.start_workers(1, command, {}, lines)
+    workers_room.pump_output([worker], lines, lambda line: None, lambda line: None)
+    worker.process.wait()
+    assert worker.describe_failure() == (
+        "worker w1 exited with code 1: rnn-tracking: error: OSError: disk full"
+    )
+    worker.process.returncode = -signal.SIGKILL
+    assert worker.describe_failure().startswith("worker w1 was killed by SIGKILL")
