@@ -105,3 +105,12 @@ def test_every_entry_point_passes_each_parameter_to_the_option_of_its_name(entry
     for name, value in values.items():
         given = getattr(args, name)
         assert given == value or given == [value], name
+
+
+def test_readme_lists_every_training_parameter_with_its_default():
+    from rnn_tracking.config import format_value
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    defaults = TrainConfig()
+    for name in FIELDS:
+        assert f"| `{name}` | `{format_value(getattr(defaults, name))}` |" in readme, name
