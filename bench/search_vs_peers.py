@@ -464,9 +464,9 @@ def run_keras_tuner(
     config = config_of(best_trial.hyperparameters)
     splits = data.get(config)
     model = tuner.get_best_models(num_models=1)[0]
-    _, test_accuracy = model.evaluate(
-        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0
-    )
+    test_accuracy = model.evaluate(
+        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0, return_dict=True
+    )["accuracy"]
     statuses = [trial.status for trial in tuner.oracle.trials.values()]
     return side_result(
         tuner.ends,
@@ -538,9 +538,9 @@ def run_optuna(
             callbacks=[*recipe_callbacks(config), PruningCallback(trial, "val_accuracy")],
             verbose=0,
         )
-        _, accuracy = model.evaluate(
-            splits.x_val, splits.y_val, batch_size=config.batch_size, verbose=0
-        )
+        accuracy = model.evaluate(
+            splits.x_val, splits.y_val, batch_size=config.batch_size, verbose=0, return_dict=True
+        )["accuracy"]
         accuracy = float(accuracy)
         if math.isfinite(accuracy) and accuracy > kept.get("value", -1.0):
             model.save(best_path)
@@ -564,9 +564,9 @@ def run_optuna(
     config = kept["config"]
     splits = data.get(config)
     model = keras.models.load_model(best_path)
-    _, test_accuracy = model.evaluate(
-        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0
-    )
+    test_accuracy = model.evaluate(
+        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0, return_dict=True
+    )["accuracy"]
     ends = [
         (
             (trial.datetime_complete - began).total_seconds(),
