@@ -244,6 +244,9 @@ def run_workers(
                         "it again (Ctrl-C again kills them at once)"
                     )
                     signal_workers(workers, signal.SIGTERM)
+                    # The CLI ignores stop signals after the first while runs end; here a
+                    # second Ctrl-C must reach this loop, to kill the workers at once.
+                    signal.signal(signal.SIGINT, signal.default_int_handler)
                 else:
                     echo("killing the workers; their trials are retried after the grace period")
                     signal_workers(workers, signal.SIGKILL)
