@@ -7,7 +7,9 @@ the model, so no pickled object is stored.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
@@ -102,6 +104,10 @@ def save_text_model(
             mlflow.pyfunc.save_model(path=str(path), **arguments)
 
 
+# MLflow's notices that it does not validate an Any-typed part of the signature.
+TYPE_HINT_NOTICE = re.compile(r"[Uu]nion type hint|Any type hint is inferred as AnyType")
+
+
 @contextmanager
 def label_type_notice_hidden() -> Iterator[None]:
     """Hides MLflow's notices that the input items and the `label` field are of any type.
@@ -110,7 +116,19 @@ def label_type_notice_hidden() -> Iterator[None]:
     MLflow infers such a union as its Any type, saying so at every log; the input is typed
     `list[Any]` on purpose (see `text_model.TextReviewModel`), which MLflow notes too.
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*[Uu]nion type hint.*")
-        warnings.filterwarnings("ignore", message=".*Any type hint is inferred as AnyType.*")
-        yield
+    type_hints_logger = logging.getLogger("mlflow.types.type_hints")
+    level = type_hints_logger.level
+    type_hints_logger.setLevel(logging.ERROR)
+    try:
+        # Recorded rather than filtered: MLflow's own "show once" filter, set inside
+        # log_model, would win over a filter set here. Any other warning is shown after.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        type_hints_logger.setLevel(level)
+    for warning in caught:
+        if not TYPE_HINT_NOTICE.search(str(warning.message)):
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )

@@ -43,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import reprlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -325,38 +326,42 @@ class ReviewRefused(MlflowException):
             self._message = value
 
 
-class TextReviewModel(mlflow.pyfunc.PythonModel):
-    """The pyfunc model: raw reviews in, one ReviewScore out per review (see the module doc).
+# MLflow reads `predict`'s type hints when the class is defined and warns, at every import,
+# that it does not validate `list[Any]` items; that is the point (see the class docstring).
+with warnings.catch_warnings(record=True):
 
-    The type hints are the model's signature: a list in, one score per item out. `predict`
-    checks each item itself (`check_reviews`), in process and in the scoring server alike,
-    so that an error quotes a bad item shortly instead of whole.
-    """
+    class TextReviewModel(mlflow.pyfunc.PythonModel):
+        """The pyfunc model: raw reviews in, one ReviewScore out per review (see the module doc).
 
-    def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
-        self.encoding = read_encoding(context.artifacts[ENCODING_ARTIFACT])
-        self.model = load_keras_model(context.artifacts[KERAS_ARTIFACT])
-        width = self.model.input_shape[-1]
-        if width != self.encoding.maxlen:
-            raise MlflowException(
-                f"encoding: the Keras model reads {width} tokens but the encoding pads to "
-                f"maxlen={self.encoding.maxlen}; the model's artifacts do not belong together."
-            )
-        classes = len(self.encoding.classes)
-        outputs = self.model.output_shape[-1]
-        if outputs != (1 if classes == 2 else classes):
-            raise MlflowException(
-                f"encoding: the Keras model has {outputs} outputs but the encoding names "
-                f"{classes} classes; the model's artifacts do not belong together."
-            )
+        The type hints are the model's signature: a list in, one score per item out. `predict`
+        checks each item itself (`check_reviews`), in process and in the scoring server alike,
+        so that an error quotes a bad item shortly instead of whole.
+        """
 
-    def predict(self, context, model_input: list[Any], params=None) -> list[ReviewScore]:
-        try:
-            reviews = check_reviews(model_input)
-        except ValueError as error:
-            raise ReviewRefused(str(error)) from None
-        outputs = score_classes(self.model, self.encoding, reviews)
-        return make_scores(self.encoding.classes, outputs)
+        def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+            self.encoding = read_encoding(context.artifacts[ENCODING_ARTIFACT])
+            self.model = load_keras_model(context.artifacts[KERAS_ARTIFACT])
+            width = self.model.input_shape[-1]
+            if width != self.encoding.maxlen:
+                raise MlflowException(
+                    f"encoding: the Keras model reads {width} tokens but the encoding pads to "
+                    f"maxlen={self.encoding.maxlen}; the model's artifacts do not belong together."
+                )
+            classes = len(self.encoding.classes)
+            outputs = self.model.output_shape[-1]
+            if outputs != (1 if classes == 2 else classes):
+                raise MlflowException(
+                    f"encoding: the Keras model has {outputs} outputs but the encoding names "
+                    f"{classes} classes; the model's artifacts do not belong together."
+                )
+
+        def predict(self, context, model_input: list[Any], params=None) -> list[ReviewScore]:
+            try:
+                reviews = check_reviews(model_input)
+            except ValueError as error:
+                raise ReviewRefused(str(error)) from None
+            outputs = score_classes(self.model, self.encoding, reviews)
+            return make_scores(self.encoding.classes, outputs)
 
 
 def load_text_model(model_uri: str) -> mlflow.pyfunc.PyFuncModel:
