@@ -46,10 +46,12 @@ def test_space_file_loads_and_every_corner_is_a_valid_config(name):
     assert {config.pooling for config in configs} == {"last", "max", "mean", "max_mean"}
 
 
-def test_small_budget_fixes_the_tutorials_encoding_and_unconstrained_opens_it():
+def test_small_budget_fixes_the_tutorials_budget_and_unconstrained_opens_it():
     small = sweep.load_space(ROOT / "sweeps" / "small-budget.yaml")
     assert (small.fixed["num_words"], small.fixed["maxlen"]) == (500, 100)
-    assert not small.tunes_data
+    # Which end of a long review to keep is recipe, not budget: the words stay 500 and 100.
+    assert {spec.name for spec in small.params} & {"num_words", "maxlen"} == set()
+    assert "truncating" in {spec.name for spec in small.params}
     unconstrained = sweep.load_space(ROOT / "sweeps" / "unconstrained.yaml")
     assert {"num_words", "maxlen"} <= {spec.name for spec in unconstrained.params}
     assert unconstrained.tunes_data
