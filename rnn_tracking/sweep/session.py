@@ -275,14 +275,15 @@ def open_study(
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     name = study_name or space.study_name
     splits = SplitsCache()
-    if not space.tunes_data:
-        # Load (and check) the data before anything is created; trials reuse it.
-        started = time.monotonic()
-        loaded = splits.get(space.base_config)
-        echo(
-            f"data {loaded.name}: {len(loaded.y_train)} train, {len(loaded.y_val)} validation, "
-            f"{len(loaded.y_test)} test reviews ({time.monotonic() - started:.1f} s)"
-        )
+    # Load (and check) the data before anything is created. Trials of a space that fixes
+    # the encoding reuse it; a space that tunes the encoding is checked at its fixed
+    # settings, and each trial then loads its own encoding (cached on disk).
+    started = time.monotonic()
+    loaded = splits.get(space.base_config)
+    echo(
+        f"data {loaded.name}: {len(loaded.y_train)} train, {len(loaded.y_val)} validation, "
+        f"{len(loaded.y_test)} test reviews ({time.monotonic() - started:.1f} s)"
+    )
     runs.prepare_tracking_store()
     location = storage or default_storage()
     stale = StaleTrialHandler(GRACE_HEARTBEATS * heartbeat_interval, echo)

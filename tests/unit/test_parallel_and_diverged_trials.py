@@ -9,6 +9,7 @@ from pathlib import Path
 
 import mlflow
 import optuna
+import pytest
 from mlflow.tracking import MlflowClient
 from test_tracking import make_toy_splits
 
@@ -42,6 +43,19 @@ def test_tpe_sampler_always_runs_with_the_constant_liar(tmp_path):
     study = optuna.create_study(sampler=sampler)
     study.ask()
     assert sampler._sampler._constant_liar is True
+
+
+def test_unreadable_data_is_refused_before_any_study_or_run_even_when_the_encoding_is_tuned(
+    tmp_path, tracking_uri
+):
+    tuned = TOY_SPACE + "  truncating: {type: categorical, choices: [pre, post]}\n"
+    space = sweep.load_space(write_space(tmp_path, tuned), data=str(tmp_path / "missing.csv"))
+    assert space.tunes_data
+    with pytest.raises(ValueError, match=r"^data: path .*missing\.csv' does not exist"):
+        sweep.run_sweep(space, n_trials=1, echo=lambda line: None)
+    assert not (tmp_path / "optuna.journal").exists()
+    experiments = MlflowClient().search_experiments()
+    assert MlflowClient().search_runs([e.experiment_id for e in experiments]) == []
 
 
 def test_diverged_trial_fails_and_the_study_goes_on_without_it_as_best(
