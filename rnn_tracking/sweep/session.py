@@ -277,13 +277,15 @@ def open_study(
     splits = SplitsCache()
     # Load (and check) the data before anything is created. Trials of a space that fixes
     # the encoding reuse it; a space that tunes the encoding is checked at its fixed
-    # settings, and each trial then loads its own encoding (cached on disk).
-    started = time.monotonic()
-    loaded = splits.get(space.base_config)
-    echo(
-        f"data {loaded.name}: {len(loaded.y_train)} train, {len(loaded.y_val)} validation, "
-        f"{len(loaded.y_test)} test reviews ({time.monotonic() - started:.1f} s)"
-    )
+    # settings, and each trial then loads its own encoding (cached on disk). A space that
+    # tunes the source itself has no one source to check: each trial checks its own.
+    if "data" not in {spec.name for spec in space.params}:
+        started = time.monotonic()
+        loaded = splits.get(space.base_config)
+        echo(
+            f"data {loaded.name}: {len(loaded.y_train)} train, {len(loaded.y_val)} validation, "
+            f"{len(loaded.y_test)} test reviews ({time.monotonic() - started:.1f} s)"
+        )
     runs.prepare_tracking_store()
     location = storage or default_storage()
     stale = StaleTrialHandler(GRACE_HEARTBEATS * heartbeat_interval, echo)
