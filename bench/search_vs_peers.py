@@ -23,7 +23,15 @@ after the other, each with the same wall-clock budget (`--minutes` per side):
   `study.optimize(objective, timeout=<budget>)`. The best trial's model is kept (saved
   when a trial beats the best so far) and evaluated once on test: no retraining.
 
-All three share one rule: no trial starts after the budget; the trial running at the
+`--sides platform:<pruner>` (median, hyperband, successive_halving, none) runs the
+platform's side again with that pruner in place of the space's, everything else equal, so
+pruners are compared on the same clock in one run (docs/sweeps.md has the results):
+
+    PYTHONPATH=$PWD .venv/bin/python bench/search_vs_peers.py --minutes 15 \
+        --sides platform:median,platform:hyperband,platform:successive_halving \
+        --out docs/pruners.md
+
+All sides share one rule: no trial starts after the budget; the trial running at the
 deadline finishes (its end is on the curve, after the budget). Each side's objective is
 its tool's own: the platform and plain Optuna score a trial by its validation accuracy at
 the epoch of lowest val_loss (the restored best weights); Keras Tuner by the highest
@@ -93,6 +101,16 @@ HYPERBAND_FACTOR = 3
 # How long a side may run past its budget (the trial running at the deadline) before it is
 # stopped as hung.
 GRACE_SECONDS = 1800
+# `--sides platform:<pruner>` runs the platform's sweep with another pruner, so pruners can be
+# compared at equal wall time in one run. The space's own pruner keeps the space's options;
+# the others get these. min_resource 2 matches the shipped spaces' n_warmup_steps: 2 (large
+# models start slowly, so no verdict after epoch 1); reduction_factor 3 is Optuna's default.
+PRUNER_SIDE_OPTIONS: dict[str, dict[str, Any]] = {
+    "median": {"n_startup_trials": 5, "n_warmup_steps": 2},
+    "hyperband": {"min_resource": 2, "reduction_factor": 3},
+    "successive_halving": {"min_resource": 2, "reduction_factor": 3},
+    "none": {},
+}
 # The fields whose values change the arrays a trial trains on.
 ENCODING_FIELDS = ("padding", "truncating")
 
@@ -130,7 +148,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--sides",
         default=",".join(SIDES),
-        help=f"Comma-separated sides to run, in order (default: {','.join(SIDES)}).",
+        help=f"Comma-separated sides to run, in order (default: {','.join(SIDES)}); "
+        f"platform:<pruner> runs the platform with another pruner "
+        f"({', '.join(PRUNER_SIDE_OPTIONS)}), to compare pruners on the same clock.",
     )
     parser.add_argument(
         "--workdir",
@@ -146,9 +166,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     sides = [side.strip() for side in args.sides.split(",") if side.strip()]
-    bad = [side for side in sides if side not in SIDES]
-    if bad or not sides:
-        parser.error(f"--sides: got {args.sides!r}; valid values are {', '.join(SIDES)}")
+    bad = [side for side in sides if side not in SIDES and pruner_of(side) is None]
+    if bad or not sides or len(set(sides)) != len(sides):
+        parser.error(
+            f"--sides: got {args.sides!r}; valid values are {', '.join(SIDES)} and "
+            f"{', '.join(f'platform:{name}' for name in PRUNER_SIDE_OPTIONS)}, each once"
+        )
     args.sides = sides
     if args.minutes is None:
         args.minutes = SHORT_MINUTES if args.short else DEFAULT_MINUTES
@@ -159,6 +182,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.max_reviews < 0:
         parser.error(f"--max-reviews: got {args.max_reviews!r}; valid values are integers >= 0")
     return args
+
+
+def pruner_of(side: str) -> str | None:
+    """The pruner a `platform:<pruner>` side names, or None for any other side."""
+    kind, _, pruner = side.partition(":")
+    return pruner if kind == "platform" and pruner in PRUNER_SIDE_OPTIONS else None
+
+
+def side_label(side: str) -> str:
+    """The side's name in the table and the plot: `rnn-tracking sweep (hyperband pruner)`."""
+    pruner = pruner_of(side)
+    if pruner is not None:
+        return f"{SIDE_NAMES['platform']} ({pruner} pruner)"
+    return SIDE_NAMES[side]
 
 
 # --- The space, the data ------------------------------------------------------------------
@@ -185,6 +222,24 @@ def write_bench_space(args: argparse.Namespace, folder: Path) -> Path:
         fixed["epochs"] = min(int(fixed.get("epochs", 100)), SHORT_EPOCHS)
     raw["fixed"] = fixed
     path = folder / Path(args.space).name
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def write_pruner_space(space_path: Path, pruner: str, folder: Path) -> Path:
+    """Copies the bench's space file with `pruner` in place of its own, for a platform side.
+
+    A pruner the space already names keeps the space's options; another gets
+    `PRUNER_SIDE_OPTIONS`. Everything else (sampler and seed, params, fixed) stays the same.
+    """
+    raw = yaml.safe_load(space_path.read_text(encoding="utf-8"))
+    own = dict(raw.get("pruner") or {})
+    if own.get("name") == pruner:
+        raw["pruner"] = own
+    else:
+        raw["pruner"] = {"name": pruner, **PRUNER_SIDE_OPTIONS[pruner]}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / space_path.name
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
 
@@ -670,7 +725,7 @@ def render(results: dict[str, Any]) -> str:
     for side, numbers in sides.items():
         pruned = "-" if numbers["trials_pruned"] is None else numbers["trials_pruned"]
         row = [
-            SIDE_NAMES[side],
+            side_label(side),
             fmt(numbers["best_val_accuracy"]),
             fmt(numbers["best_test_accuracy"]),
             f"{numbers['trials_finished']} ({pruned}, {numbers['trials_failed']})",
@@ -691,26 +746,29 @@ def render(results: dict[str, Any]) -> str:
             f"{baseline['best_val_accuracy']:.4f}, **test {baseline['test_accuracy']:.4f}** "
             f"(C={baseline['best_c']:g}, {baseline['train_seconds']:.0f} s).",
         ]
-    platform_side = sides.get("platform")
+    # The first platform side is the reference: the plain one, or the first pruner's.
+    reference = next((side for side in sides if side.partition(":")[0] == "platform"), None)
+    platform_side = sides.get(reference) if reference else None
     if platform_side and platform_side["curve"]:
-        lines += ["", "Against the platform:", ""]
+        name = "the platform" if reference == "platform" else side_label(reference)
+        lines += ["", f"Against {name}:", ""]
         for side, numbers in sides.items():
-            if side == "platform" or not numbers["curve"]:
+            if side == reference or not numbers["curve"]:
                 continue
             target = numbers["best_val_accuracy"]
             own = seconds_to_reach(numbers["curve"], target)
             ours = seconds_to_reach(platform_side["curve"], target)
             reach = (
-                f"the platform reached that side's best ({target:.4f}) after {ours / 60:.1f} min, against "
-                f"{own / 60:.1f} min for {SIDE_NAMES[side]} ({ours / own:.2f}x the time)"
+                f"{name} reached that side's best ({target:.4f}) after {ours / 60:.1f} min, "
+                f"against {own / 60:.1f} min for {side_label(side)} ({ours / own:.2f}x the time)"
                 if ours is not None and own
-                else f"the platform never reached that side's best ({target:.4f})"
+                else f"{name} never reached that side's best ({target:.4f})"
             )
             lines.append(
-                f"- {SIDE_NAMES[side]}: best validation accuracy "
+                f"- {side_label(side)}: best validation accuracy "
                 f"{platform_side['best_val_accuracy'] - target:+.4f} and test accuracy "
                 f"{platform_side['best_test_accuracy'] - numbers['best_test_accuracy']:+.4f} "
-                f"for the platform; {reach}; trials finished "
+                f"for {name}; {reach}; trials finished "
                 f"{platform_side['trials_finished']} against {numbers['trials_finished']}."
             )
     lines += ["", "Best trials:", ""]
@@ -719,7 +777,7 @@ def render(results: dict[str, Any]) -> str:
             f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
             for k, v in numbers["best_params"].items()
         )
-        lines.append(f"- {SIDE_NAMES[side]}: {params}. {numbers['notes']}.")
+        lines.append(f"- {side_label(side)}: {params}. {numbers['notes']}.")
     if settings.get("image"):
         lines += ["", f"![best validation accuracy so far, per side]({settings['image']})"]
     return "\n".join(lines) + "\n"
@@ -740,7 +798,7 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
         x = [seconds / 60 for seconds, _ in curve]
         y = [value for _, value in curve]
         end = max(numbers["wall_seconds"] / 60, x[-1])
-        axes.step([*x, end], [*y, y[-1]], where="post", label=SIDE_NAMES[side])
+        axes.step([*x, end], [*y, y[-1]], where="post", label=side_label(side))
         axes.plot(x, y, "o", markersize=3, color=axes.lines[-1].get_color())
     baseline = results.get("baseline")
     if baseline:
@@ -788,9 +846,14 @@ def main(argv: list[str] | None = None) -> int:
         )
         sides: dict[str, Any] = {}
         for side in args.sides:
-            print(f"--- {side}: {SIDE_NAMES[side]}", flush=True)
+            print(f"--- {side}: {side_label(side)}", flush=True)
+            pruner = pruner_of(side)
             if side == "platform":
                 sides[side] = run_platform(space_path, args, workdir / side)
+            elif pruner is not None:
+                folder = workdir / f"platform-{pruner}"
+                own_space = write_pruner_space(space_path, pruner, folder / "space")
+                sides[side] = run_platform(own_space, args, folder)
             elif side == "keras_tuner":
                 sides[side] = run_keras_tuner(space, data, args, workdir / side)
             else:

@@ -118,6 +118,39 @@ def test_bench_space_copy_fixes_max_reviews_and_caps_epochs_in_short_mode(tmp_pa
     assert full.sides == list(bench.SIDES)
 
 
+def test_pruner_sides_swap_only_the_pruner_of_the_bench_space(tmp_path):
+    bench = load_bench()
+    args = bench.parse_args(
+        ["--sides", "platform:median,platform:hyperband,platform:successive_halving"]
+    )
+    assert [bench.pruner_of(side) for side in args.sides] == [
+        "median",
+        "hyperband",
+        "successive_halving",
+    ]
+    small = ROOT / "sweeps" / "small-budget.yaml"
+    own = sweep.load_space(small)
+    for pruner in ("median", "hyperband", "successive_halving"):
+        space = sweep.load_space(bench.write_pruner_space(small, pruner, tmp_path / pruner))
+        name, options = space.pruner
+        assert name == pruner
+        # The space's own pruner keeps its options; the others get the bench's.
+        expected = own.pruner[1] if pruner == own.pruner[0] else bench.PRUNER_SIDE_OPTIONS[pruner]
+        assert options == expected
+        assert (space.params, space.fixed, space.sampler) == (own.params, own.fixed, own.sampler)
+    assert bench.side_label("platform:hyperband") == "rnn-tracking sweep (hyperband pruner)"
+
+
+@pytest.mark.parametrize("sides", ["platform:bogus", "platform,platform", "tuner:median", ""])
+def test_unknown_or_repeated_sides_are_refused_in_one_line(sides, capsys):
+    bench = load_bench()
+    with pytest.raises(SystemExit) as stopped:
+        bench.parse_args(["--sides", sides])
+    assert stopped.value.code == 2
+    message = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "--sides" in message and "platform:hyperband" in message
+
+
 def test_curve_helpers():
     bench = load_bench()
     numbers = bench.side_result(
