@@ -1,4 +1,4 @@
-"""bench/search_vs_peers.py end to end: all three sides on a few hundred real reviews."""
+"""bench/search_vs_peers.py end to end: all three sides, and a pruner side, on 600 real reviews."""
 
 import json
 import os
@@ -53,7 +53,7 @@ def test_short_mode_runs_every_side(real_data_path, tmp_path):
         "--out",
         str(out),
         "--sides",
-        "platform,keras_tuner,optuna",
+        "platform,keras_tuner,optuna,platform:hyperband",
     ]
     finished = subprocess.run(
         command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
@@ -61,18 +61,26 @@ def test_short_mode_runs_every_side(real_data_path, tmp_path):
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
 
     results = json.loads(out.with_suffix(".json").read_text(encoding="utf-8"))
-    assert set(results["sides"]) == {"platform", "keras_tuner", "optuna"}
+    assert set(results["sides"]) == {"platform", "keras_tuner", "optuna", "platform:hyperband"}
     for side, numbers in results["sides"].items():
         assert numbers["trials_finished"] >= 1, side
         assert 0.0 <= numbers["best_test_accuracy"] <= 1.0, side
         assert 0.0 <= numbers["best_val_accuracy"] <= 1.0, side
         assert numbers["curve"], side
         assert numbers["curve"][-1][1] == pytest.approx(numbers["best_val_accuracy"]), side
+    # The pruner side ran the same space with Hyperband in place of the space's median pruner.
+    assert "pruner median" in results["sides"]["platform"]["notes"]
+    assert "pruner hyperband" in results["sides"]["platform:hyperband"]["notes"]
     assert results["settings"]["epochs"] == 2
     assert results["settings"]["train"] + results["settings"]["val"] == 600
     assert 0.0 <= results["baseline"]["test_accuracy"] <= 1.0
     assert results["baseline"]["budget"] == "neural"
     report = out.read_text(encoding="utf-8")
-    for name in ("rnn-tracking sweep", "Keras Tuner Hyperband", "plain Optuna"):
+    for name in (
+        "rnn-tracking sweep",
+        "Keras Tuner Hyperband",
+        "plain Optuna",
+        "rnn-tracking sweep (hyperband pruner)",
+    ):
         assert name in report
     assert (out.parent / "img" / "search_vs_peers.png").stat().st_size > 0
