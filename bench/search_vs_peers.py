@@ -749,7 +749,8 @@ def render(results: dict[str, Any]) -> str:
     # The first platform side is the reference: the plain one, or the first pruner's.
     reference = next((side for side in sides if side.partition(":")[0] == "platform"), None)
     platform_side = sides.get(reference) if reference else None
-    if platform_side and platform_side["curve"]:
+    others = [side for side, numbers in sides.items() if side != reference and numbers["curve"]]
+    if platform_side and platform_side["curve"] and others:
         name = "the platform" if reference == "platform" else side_label(reference)
         lines += ["", f"Against {name}:", ""]
         for side, numbers in sides.items():

@@ -177,3 +177,37 @@ def test_curve_helpers():
     assert bench.marks_minutes(30) == [5.0, 10.0, 15.0, 20.0, 25.0, 30.0]
     assert bench.marks_minutes(12) == [5.0, 10.0, 12.0]
     assert bench.marks_minutes(1.5) == [0.5, 1.0, 1.5]
+
+
+def test_a_report_of_one_side_has_no_comparison_section():
+    bench = load_bench()
+    numbers = bench.side_result(
+        [(60.0, 0.8, "COMPLETE")],
+        wall_seconds=90,
+        best_value=0.8,
+        best_test_accuracy=0.79,
+        best_params={"units": 8},
+        pruned=0,
+        failed=0,
+        notes="n",
+    )
+    settings = {
+        "command": "c",
+        "machine": "m",
+        "space": "s.yaml",
+        "params": 1,
+        "epochs": 2,
+        "train": 8,
+        "val": 2,
+        "test": 10,
+        "minutes": 1.0,
+        "marks_minutes": [1.0],
+    }
+    alone = bench.render({"settings": settings, "sides": {"platform:hyperband": numbers}})
+    assert "Against" not in alone
+    assert "rnn-tracking sweep (hyperband pruner) | 0.8000 | 0.7900" in alone
+    both = bench.render(
+        {"settings": settings, "sides": {"platform": numbers, "platform:none": numbers}}
+    )
+    assert "Against the platform:" in both
+    assert "- rnn-tracking sweep (none pruner): best validation accuracy +0.0000" in both
