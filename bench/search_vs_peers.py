@@ -753,9 +753,8 @@ def render(results: dict[str, Any]) -> str:
     if platform_side and platform_side["curve"] and others:
         name = "the platform" if reference == "platform" else side_label(reference)
         lines += ["", f"Against {name}:", ""]
-        for side, numbers in sides.items():
-            if side == reference or not numbers["curve"]:
-                continue
+        for side in others:
+            numbers = sides[side]
             target = numbers["best_val_accuracy"]
             own = seconds_to_reach(numbers["curve"], target)
             ours = seconds_to_reach(platform_side["curve"], target)
