@@ -63,10 +63,13 @@ def test_entry_point_command_with_its_defaults_is_accepted_by_the_cli(entry_poin
     assert args.command == entry_point.replace("main", "train")
 
 
-def test_mlproject_uses_the_conda_environment_file():
+def test_mlproject_builds_its_environment_from_the_locked_python_env_file():
+    # A python_env project runs bare (`mlflow run .`) on a machine without conda: MLflow
+    # builds it with virtualenv or uv. conda.yaml stays for `--env-manager conda`.
     project = yaml.safe_load((ROOT / "MLproject").read_text())
-    assert project["conda_env"] == "conda.yaml"
-    assert (ROOT / "conda.yaml").exists()
+    assert project["python_env"] == "python_env.yaml"
+    assert "conda_env" not in project
+    assert (ROOT / "python_env.yaml").exists()
 
 
 ENTRY_POINTS = ["main", "sweep", "report", "baseline", "evaluate"]
