@@ -1,10 +1,9 @@
 """Every command's options: one documented default each, one spelling convention on argv."""
 
 import dataclasses
-import subprocess
-import sys
 
 import pytest
+from helpers import print_in_fresh_python
 
 from rnn_tracking import baseline, report, serving, sweep
 from rnn_tracking.cli import COMMANDS, build_parser, main
@@ -98,5 +97,4 @@ def test_help_imports_neither_tensorflow_nor_mlflow():
         "except SystemExit:\n    pass\n"
         "print(sorted(m for m in ('tensorflow', 'mlflow', 'optuna') if m in sys.modules))"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert output.stdout.strip().splitlines()[-1] == "[]"
+    assert print_in_fresh_python(code) == "[]"

@@ -11,6 +11,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import assert_one_line_error
 
 from rnn_tracking import baseline, serving
 from rnn_tracking.config import TrainConfig
@@ -55,15 +56,6 @@ def write_folder(root: Path, with_splits: bool) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{number}.txt").write_text(row["text"], encoding="utf-8")
     return root
-
-
-def assert_one_line_error(config: TrainConfig, *parts: str) -> None:
-    with pytest.raises(ValueError) as caught:
-        load_splits(config)
-    message = str(caught.value)
-    assert "\n" not in message, message
-    for part in parts:
-        assert part in message, message
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])

@@ -10,8 +10,8 @@ from pathlib import Path
 import mlflow
 import optuna
 import pytest
+from helpers import make_toy_splits
 from mlflow.tracking import MlflowClient
-from test_tracking import make_toy_splits
 
 from rnn_tracking import cli, runs, sweep, tracking
 from rnn_tracking.options import SweepOptions

@@ -3,8 +3,8 @@
 import dataclasses
 
 import pytest
+from helpers import TOY, make_toy_splits
 from mlflow.tracking import MlflowClient
-from test_tracking import TOY, make_toy_splits
 
 from rnn_tracking import rerun
 from rnn_tracking.config import TrainConfig, config_to_params

@@ -11,9 +11,9 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from helpers import make_splits
 
 from rnn_tracking.config import TrainConfig, config_from_mapping
-from rnn_tracking.data import Splits
 from rnn_tracking.model import build_model, list_cudnn_blockers, warn_if_cudnn_ruled_out
 from rnn_tracking.train import compile_model, train_model
 
@@ -110,18 +110,7 @@ def test_speed_settings_reach_keras_and_can_be_turned_off():
 
 def test_trained_model_is_recompiled_without_xla_for_inference(tmp_path):
     x, y = make_toy_data(8)
-    splits = Splits(
-        x_train=x,
-        y_train=y,
-        x_val=x,
-        y_val=y,
-        x_test=x,
-        y_test=y,
-        vocabulary=("w",),
-        source="toy",
-        name="toy",
-        digest="0" * 64,
-    )
+    splits = make_splits((x, y))
     config = config_from_mapping({"epochs": 1, "jit_compile": True}, base=TOY)
     result = train_model(config, splits, tmp_path / "best.keras")
     # A served model meets many batch sizes; XLA would compile once for each of them.

@@ -1,6 +1,5 @@
 """Sweeps without training: space files, sampling, pruning, heartbeats, counting, the CLI."""
 
-import subprocess
 import sys
 import textwrap
 import time
@@ -9,6 +8,7 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from helpers import print_in_fresh_python
 
 from rnn_tracking import cli, sweep
 
@@ -189,10 +189,7 @@ def test_data_option_replaces_the_fixed_data_source(tmp_path):
 
 def test_space_reading_needs_no_optuna():
     code = "import sys, rnn_tracking.sweep.space; print('optuna' in sys.modules)"
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert output.stdout.strip().splitlines()[-1] == "False"
+    assert print_in_fresh_python(code) == "False"
 
 
 # --- Sampling and pruning --------------------------------------------------------------------
@@ -408,10 +405,7 @@ def test_building_the_cli_parser_imports_no_optuna():
         "import sys, rnn_tracking.cli as cli; cli.build_parser();"
         "print(sorted(m for m in ('optuna', 'tensorflow') if m in sys.modules))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert output.stdout.strip().splitlines()[-1] == "[]"
+    assert print_in_fresh_python(code) == "[]"
 
 
 def test_mlproject_sweep_entry_passes_each_option_with_the_cli_default():

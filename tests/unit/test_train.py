@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import make_splits
 
 from rnn_tracking.config import TrainConfig
-from rnn_tracking.data import Splits
 from rnn_tracking.train import compile_model, select_best_epoch, train_model
 
 TOY = TrainConfig(num_words=10, maxlen=3, units=2, embedding_dim=2, epochs=3, batch_size=2)
@@ -16,18 +16,7 @@ def make_toy_splits():
     """Two classes told apart by token 4 versus token 5, 2x3 arrays per split."""
     x = np.array([[1, 4, 4], [1, 5, 5]], dtype="int32")
     y = np.array([1, 0], dtype="int32")
-    return Splits(
-        x_train=x,
-        y_train=y,
-        x_val=x,
-        y_val=y,
-        x_test=x,
-        y_test=y,
-        vocabulary=("good", "bad"),
-        source="toy",
-        name="toy",
-        digest="0" * 64,
-    )
+    return make_splits((x, y), vocabulary=("good", "bad"))
 
 
 def test_best_epoch_is_lowest_finite_validation_loss():
