@@ -395,11 +395,6 @@ def test_bad_sweep_option_exits_2_naming_it(option, value, expected, capsys):
     assert expected in capsys.readouterr().err
 
 
-def test_cli_defaults_are_the_sweep_defaults():
-    assert cli.SWEEP_DEFAULT_N_TRIALS == sweep.DEFAULT_N_TRIALS
-    assert cli.SWEEP_DEFAULT_HEARTBEAT_INTERVAL == sweep.DEFAULT_HEARTBEAT_INTERVAL
-
-
 def test_building_the_cli_parser_imports_no_optuna():
     code = (
         "import sys, rnn_tracking.cli as cli; cli.build_parser();"
