@@ -6,9 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import print_in_fresh_python
 
 
+@pytest.mark.slow
 def test_importing_train_imports_neither_mlflow_nor_optuna():
     code = (
         "import sys, rnn_tracking.train;"
@@ -27,6 +29,7 @@ REPORT_MAY_IMPORT = {
 }
 
 
+@pytest.mark.slow
 def test_importing_report_loads_no_package_module_but_runs_and_config():
     code = (
         "import importlib, pkgutil, sys, rnn_tracking.report as r;"
@@ -85,6 +88,7 @@ for name in names:
 """
 
 
+@pytest.mark.slow
 def test_only_the_sweep_rooms_import_optuna():
     output = subprocess.run(
         [sys.executable, "-c", FIND_OPTUNA_IMPORTER, *sorted(OPTUNA_ROOMS)],
@@ -104,6 +108,7 @@ def imported_modules_after(statement: str) -> list[str]:
     return print_in_fresh_python(code).split()
 
 
+@pytest.mark.slow
 def test_text_model_imports_only_encoding_and_config_of_the_package():
     modules = imported_modules_after("import rnn_tracking.serving.text_model")
     allowed = {
@@ -118,6 +123,7 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
     assert "optuna" not in modules
 
 
+@pytest.mark.slow
 def test_importing_encoding_imports_neither_mlflow_optuna_nor_tensorflow():
     modules = imported_modules_after("import rnn_tracking.encoding")
     heavy = ("mlflow", "optuna", "tensorflow", "keras")

@@ -118,6 +118,7 @@ def test_every_parser_refuses_abbreviations():
     assert all(sub.allow_abbrev is False for sub in subparsers.values())
 
 
+@pytest.mark.slow
 def test_help_imports_neither_tensorflow_nor_mlflow():
     code = (
         "import sys\nfrom rnn_tracking.cli import main\ntry:\n    main(['train', '--help'])\n"

@@ -186,6 +186,7 @@ def trained_three_classes(tmp_path):
     return config, splits, train_model(config, splits, tmp_path / "best.keras")
 
 
+@pytest.mark.slow
 def test_three_class_training_reports_accuracy_and_macro_f1(trained_three_classes):
     _, _, result = trained_three_classes
     assert result.model.output_shape == (None, 3)
@@ -194,6 +195,7 @@ def test_three_class_training_reports_accuracy_and_macro_f1(trained_three_classe
     assert "test_macro_f1" in result.summary_metrics()
 
 
+@pytest.mark.slow
 def test_three_class_text_model_answers_with_class_names(trained_three_classes, tmp_path):
     config, splits, result = trained_three_classes
     path = tmp_path / "text_model"

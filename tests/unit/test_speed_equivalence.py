@@ -66,6 +66,7 @@ def test_unrolled_layers_compute_the_same_outputs_as_the_loop(arch):
     np.testing.assert_allclose(outputs[True], outputs[False], **TOLERANCE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["lstm", "gru"])
 def test_xla_training_gives_the_same_weights_as_plain_training(arch):
     config = make_config(arch=arch)
@@ -79,6 +80,7 @@ def test_xla_training_gives_the_same_weights_as_plain_training(arch):
     assert xla_loss == pytest.approx(plain_loss, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_steps_per_execution_trains_bit_for_bit_the_same():
     plain, plain_loss = fit_one_epoch(make_config(dropout=0.3))
     batched, batched_loss = fit_one_epoch(make_config(dropout=0.3, steps_per_execution=4))
@@ -87,6 +89,7 @@ def test_steps_per_execution_trains_bit_for_bit_the_same():
     assert batched_loss == plain_loss
 
 
+@pytest.mark.slow
 def test_xla_training_with_dropout_is_reproducible_from_the_seed():
     # XLA draws its dropout masks from its own random stream, so only XLA against XLA is
     # bit for bit; docs/speed.md shows the validation accuracy stays within seed noise.
@@ -108,6 +111,7 @@ def test_speed_settings_reach_keras_and_can_be_turned_off():
     assert plain.get_layer("lstm_1").unroll is False
 
 
+@pytest.mark.slow
 def test_trained_model_is_recompiled_without_xla_for_inference(tmp_path):
     x, y = make_toy_data(8)
     splits = make_splits((x, y))

@@ -12,6 +12,9 @@ from mlflow.tracking import MlflowClient
 from rnn_tracking.config import FIELDS, TrainConfig, config_to_params
 from rnn_tracking.tracking import log_params_once, track_training
 
+# Every test here trains, starts a fresh interpreter or opens a SQLite store.
+pytestmark = pytest.mark.slow
+
 
 class FailAtEpoch(keras.callbacks.Callback):
     """Raises `error` at the end of 1-based epoch `epoch`, after the checkpoint is written."""

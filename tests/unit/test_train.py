@@ -23,6 +23,7 @@ def test_best_epoch_is_lowest_finite_validation_loss():
     assert select_best_epoch({"val_loss": [0.9, 0.5, float("nan"), 0.7]}) == 1
 
 
+@pytest.mark.slow
 def test_training_records_every_epoch_metric_and_selects_on_validation(tmp_path):
     checkpoint = tmp_path / "best.keras"
     result = train_model(TOY, make_toy_splits(), checkpoint)
@@ -36,6 +37,7 @@ def test_training_records_every_epoch_metric_and_selects_on_validation(tmp_path)
     assert checkpoint.exists()
 
 
+@pytest.mark.slow
 def test_test_metrics_come_from_restored_best_weights(tmp_path):
     import keras
 
@@ -53,6 +55,7 @@ def test_same_seed_gives_same_weights():
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
+@pytest.mark.slow
 def test_extra_callbacks_see_epoch_seconds(tmp_path):
     import keras
 
@@ -66,6 +69,7 @@ def test_extra_callbacks_see_epoch_seconds(tmp_path):
     assert len(seen) == 3 and all(seconds > 0 for seconds in seen)
 
 
+@pytest.mark.slow
 def test_a_diverged_training_raises_naming_the_epoch_and_the_rate(tmp_path):
     from rnn_tracking.train import TrainingDiverged
 
@@ -84,6 +88,7 @@ def test_a_diverged_training_raises_naming_the_epoch_and_the_rate(tmp_path):
         train_model(config, make_toy_splits(), tmp_path / "best.keras")
 
 
+@pytest.mark.slow
 def test_a_finite_training_is_not_called_diverged(tmp_path):
     result = train_model(TOY, make_toy_splits(), tmp_path / "best.keras")
     assert np.isfinite(result.history["loss"]).all()
@@ -107,6 +112,7 @@ def test_plateau_schedule_lowers_the_rate_after_an_epoch_without_progress(tmp_pa
     )
 
 
+@pytest.mark.slow
 def test_recipe_knobs_train_end_to_end(tmp_path):
     config = dataclasses.replace(
         TOY,
