@@ -10,10 +10,12 @@ that must not be ranked because it never occurs in training.
 from __future__ import annotations
 
 import os
+import shutil
 import tarfile
 from pathlib import Path
 
 import pytest
+from helpers import SWEEP_MAX_REVIEWS, write_reviews
 
 from rnn_tracking.data import CACHE_ENV_VAR
 
@@ -43,15 +45,6 @@ TINY_CSV = """review,sentiment
 "Bad fun",negative
 "Bad cast",NEGATIVE
 """
-
-
-def write_reviews(root: Path, reviews: dict[str, str]) -> Path:
-    """Writes {relative path: text} under root and returns root."""
-    for relative, text in reviews.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 @pytest.fixture(autouse=True)
@@ -131,12 +124,44 @@ def tiny_csv(tmp_path: Path) -> Path:
 @pytest.fixture
 def real_data_path() -> Path:
     """Returns the real aclImdb tar: $RNN_TRACKING_TEST_DATA, else ../shared/data; else skips."""
+    return find_real_data()
+
+
+def find_real_data() -> Path:
+    """Returns the real aclImdb tar: $RNN_TRACKING_TEST_DATA, else ../shared/data; else skips."""
     path = Path(os.environ.get(REAL_DATA_ENV_VAR) or REAL_DATA_PATH)
     if not path.exists():
         pytest.skip(
             f"real dataset not found at {path}; set ${REAL_DATA_ENV_VAR} to an aclImdb "
             "directory or .tar.gz to run this test"
         )
+    return path
+
+
+@pytest.fixture(scope="session")
+def encoded_reviews(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Encodes the first SWEEP_MAX_REVIEWS real reviews once per session.
+
+    Returns (the real data path, a folder holding that encoding's cache files). Reading the
+    whole tar takes seconds, so the tests that train on these reviews share one encoding.
+    """
+    from rnn_tracking.config import TrainConfig
+    from rnn_tracking.data import load_splits
+
+    path = find_real_data()
+    stash = tmp_path_factory.mktemp("encoded_reviews")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV_VAR, str(stash))
+        load_splits(TrainConfig(data=str(path), max_reviews=SWEEP_MAX_REVIEWS))
+    return path, stash
+
+
+@pytest.fixture
+def reviews(encoded_reviews: tuple[Path, Path], private_cache: Path) -> Path:
+    """Returns the real reviews' path, their small encoding already in this test's cache."""
+    path, stash = encoded_reviews
+    for cached in stash.iterdir():
+        shutil.copy(cached, private_cache)
     return path
 
 

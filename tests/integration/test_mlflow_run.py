@@ -3,19 +3,16 @@
 import os
 import signal
 import subprocess
-import time
-from pathlib import Path
 
 import mlflow
 import pytest
+from helpers import ROOT, mlflow_run_command, start_process, wait_for
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking.config import FIELDS
 from rnn_tracking.runs import prepare_tracking_store
 
 pytestmark = pytest.mark.integration
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def runs_of(experiment_name):
@@ -25,18 +22,14 @@ def runs_of(experiment_name):
 
 
 def mlflow_run(env, *parameters, experiment="e2e"):
-    command = [
-        "mlflow",
-        "run",
-        str(ROOT),
-        "--env-manager",
-        "local",
-        "--experiment-name",
-        experiment,
-    ]
-    for parameter in parameters:
-        command += ["-P", parameter]
+    command = mlflow_run_command(*parameters, experiment=experiment)
     return subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=600)
+
+
+def first_epoch_logged(experiment_name):
+    """Whether the experiment's run has logged its first epoch's val_loss."""
+    runs = runs_of(experiment_name)
+    return bool(runs) and bool(MlflowClient().get_metric_history(runs[0].info.run_id, "val_loss"))
 
 
 def test_mlflow_run_trains_gru_and_logs_one_finished_run(real_data_path, subprocess_env):
@@ -96,12 +89,7 @@ def test_sigterm_ends_the_run_killed_with_best_checkpoint(real_data_path, subpro
         text=True,
     )
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and process.poll() is None:
-            runs = runs_of("term")
-            if runs and MlflowClient().get_metric_history(runs[0].info.run_id, "val_loss"):
-                break
-            time.sleep(1)
+        wait_for(lambda: first_epoch_logged("term"), 300, "the first epoch", process)
         process.send_signal(signal.SIGTERM)
         _, stderr = process.communicate(timeout=120)
     finally:
@@ -123,31 +111,17 @@ def test_ctrl_c_on_mlflow_run_ends_the_run_killed_with_an_error_tag(real_data_pa
     # `mlflow run` itself opens the store without our lock, so this test, which reads the
     # store while it runs, creates it first (as any earlier run would have).
     prepare_tracking_store()
-    command = ["mlflow", "run", str(ROOT), "--env-manager", "local", "--experiment-name", "ctrlc"]
-    for parameter in (
+    command = mlflow_run_command(
         f"data={real_data_path}",
         "max_reviews=300",
         "units=4",
         "epochs=100",
         "patience=100",
-    ):
-        command += ["-P", parameter]
-    process = subprocess.Popen(
-        command,
-        env=subprocess_env,
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
+        experiment="ctrlc",
     )
+    process = start_process(command, subprocess_env, ROOT, start_new_session=True)
     try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and process.poll() is None:
-            runs = runs_of("ctrlc")
-            if runs and MlflowClient().get_metric_history(runs[0].info.run_id, "val_loss"):
-                break
-            time.sleep(1)
+        wait_for(lambda: first_epoch_logged("ctrlc"), 300, "the first epoch", process)
         # What a terminal does on Ctrl-C: SIGINT to every process of the foreground group.
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=120)

@@ -18,6 +18,7 @@ from pathlib import Path
 import mlflow
 import pandas as pd
 import pytest
+from helpers import ROOT, mlflow_run_command
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking import serving
@@ -25,7 +26,6 @@ from rnn_tracking.cli import main
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
 BUCKETS = {1: "awful", 2: "awful", 3: "poor", 4: "poor", 7: "good", 8: "good", 9: "great"}
 BUCKETS[10] = "great"
 CLASSES = ("awful", "good", "great", "poor")
@@ -135,8 +135,7 @@ def test_four_class_csv_trains_through_mlflow_run(rated_reviews, tmp_path, subpr
         columns={"text": "body", "label": "bucket", "split": "fold"}
     )
     frame.to_csv(path, index=False)
-    command = ["mlflow", "run", str(ROOT), "--env-manager", "local", "--experiment-name", "csv"]
-    for parameter in (
+    command = mlflow_run_command(
         f"data={path}",
         "text_column=body",
         "label_column=bucket",
@@ -144,8 +143,8 @@ def test_four_class_csv_trains_through_mlflow_run(rated_reviews, tmp_path, subpr
         "classes=awful,poor,good,great",
         "epochs=1",
         "learning_rate=1e-3",
-    ):
-        command += ["-P", parameter]
+        experiment="csv",
+    )
     finished = subprocess.run(
         command, capture_output=True, text=True, env=subprocess_env, cwd=ROOT, timeout=900
     )

@@ -9,11 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import socket
-import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -23,6 +19,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import free_port, running_server
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking import serving
@@ -125,12 +122,6 @@ def clear_reviews(texts: TextSplits) -> tuple[str, str]:
     return positive, negative
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def post(url: str, body: bytes | str | dict, content_type: str = "application/json"):
     """POSTs to the server; returns (HTTP status, body text)."""
     data = (
@@ -180,33 +171,13 @@ def server(store, champion, tmp_path_factory):
         "--port",
         str(port),
     ]
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            command,
-            cwd=store.directory,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        while get_status(f"{url}/ping") != 200:
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the scoring server did not start:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.5)
+
+    def ready():
+        return get_status(f"{url}/ping") == 200
+
+    with running_server(command, env, store.directory, log_path, ready, SERVER_START_SECONDS):
         yield url
-    finally:
-        # The server runs in its own process group (mlflow, then uvicorn): stop them all.
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        except ProcessLookupError:
-            pass
 
 
 def test_every_training_run_logs_a_text_model_beside_the_keras_model(in_store):

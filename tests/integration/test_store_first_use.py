@@ -6,12 +6,12 @@ serialises that first use under a file lock. These drills start real processes a
 instant, as users do with `for w in 1 2 3; do rnn-tracking sweep ... & done`.
 """
 
-import subprocess
 import sys
 import textwrap
 import time
 
 import pytest
+from helpers import start_process
 from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.integration
@@ -38,14 +38,7 @@ def start_together(script, count, env, cwd, lead_seconds=8.0):
     """Starts `count` interpreters that all begin at the same instant; returns their results."""
     start = time.time() + lead_seconds
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", script, repr(start), str(number)],
-            env=env,
-            cwd=cwd,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        start_process([sys.executable, "-c", script, repr(start), str(number)], env, cwd)
         for number in range(count)
     ]
     return [(process, *process.communicate(timeout=300)) for process in processes]

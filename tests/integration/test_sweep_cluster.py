@@ -10,40 +10,29 @@ import glob
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
 import mlflow
 import optuna
 import pytest
+from helpers import SWEEP_MAX_REVIEWS, check_two_way_links, free_port, running_server, start_process
 from mlflow.tracking import MlflowClient
-
-from rnn_tracking.config import TrainConfig
-from rnn_tracking.data import load_splits
 
 pytestmark = pytest.mark.integration
 
-MAX_REVIEWS = 100
 SPACE = f"""\
 study_name: cluster
 sampler: {{name: tpe, seed: 2, n_startup_trials: 2}}
 pruner: {{name: median, n_startup_trials: 2, n_warmup_steps: 2}}
-fixed: {{arch: gru, epochs: 2, max_reviews: {MAX_REVIEWS}, batch_size: 32, embedding_dim: 8}}
+fixed: {{arch: gru, epochs: 2, max_reviews: {SWEEP_MAX_REVIEWS}, batch_size: 32, embedding_dim: 8}}
 params:
   units: {{type: int, low: 2, high: 8}}
   dropout: {{type: float, low: 0.0, high: 0.3}}
 """
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def postgres_bin():
@@ -93,63 +82,48 @@ def postgres_url():
         shutil.rmtree(root, ignore_errors=True)
 
 
+def is_healthy(url):
+    """Whether the server at `url` answers 200 now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return answer.status == 200
+    except OSError:
+        return False
+
+
 @pytest.fixture
 def tracking_server(tmp_path, monkeypatch, subprocess_env):
     """Starts `mlflow server` on loopback with its own store; points MLflow at it."""
     port = free_port()
-    log = open(tmp_path / "mlflow-server.log", "w")  # noqa: SIM115 - closed after the server stops.
-    server = subprocess.Popen(
-        [
-            "mlflow",
-            "server",
-            "--backend-store-uri",
-            f"sqlite:///{tmp_path / 'server.db'}",
-            "--artifacts-destination",
-            str(tmp_path / "server-artifacts"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
-        env=subprocess_env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    command = [
+        "mlflow",
+        "server",
+        "--backend-store-uri",
+        f"sqlite:///{tmp_path / 'server.db'}",
+        "--artifacts-destination",
+        str(tmp_path / "server-artifacts"),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+    ]
     uri = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{uri}/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise AssertionError((tmp_path / "mlflow-server.log").read_text()[-3000:])
-            time.sleep(0.5)
+    log_path = tmp_path / "mlflow-server.log"
+    # The server runs uvicorn and a job runner as children: running_server stops them all.
+    with running_server(
+        command, subprocess_env, tmp_path, log_path, lambda: is_healthy(f"{uri}/health"), 120
+    ):
         monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
         mlflow.set_tracking_uri(uri)
         yield uri
-    finally:
-        # The server runs uvicorn and a job runner as children: stop its whole session.
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
-        log.close()
 
 
 def test_two_workers_share_one_study_through_postgresql_and_an_mlflow_server(
-    real_data_path, postgres_url, tracking_server, tmp_path, subprocess_env
+    reviews, postgres_url, tracking_server, tmp_path, subprocess_env
 ):
-    # Warm the data cache that both workers read.
-    load_splits(TrainConfig(data=str(real_data_path), max_reviews=MAX_REVIEWS))
+    # `reviews` put the encoding that both workers read into their shared cache.
     space = tmp_path / "cluster.yaml"
     space.write_text(SPACE, encoding="utf-8")
     env = subprocess_env | {"MLFLOW_TRACKING_URI": tracking_server}
@@ -163,23 +137,14 @@ def test_two_workers_share_one_study_through_postgresql_and_an_mlflow_server(
         "--storage",
         postgres_url,
         "--data",
-        str(real_data_path),
+        str(reviews),
     ]
     # Each worker runs in its own folder, as on its own machine.
     workers = []
     for number in range(2):
         folder = tmp_path / f"machine{number}"
         folder.mkdir()
-        workers.append(
-            subprocess.Popen(
-                command,
-                env=env,
-                cwd=folder,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        )
+        workers.append(start_process(command, env, folder))
     outputs = [worker.communicate(timeout=600) for worker in workers]
     for worker, (out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err[-3000:]
@@ -202,12 +167,7 @@ def test_two_workers_share_one_study_through_postgresql_and_an_mlflow_server(
         "postgresql+psycopg2://postgres@127.0.0.1:"
     )
     assert parent.info.status == "FINISHED"
-    by_number = {int(run.data.tags["trial_number"]): run for run in children}
-    assert sorted(by_number) == [0, 1, 2]
-    for trial in study.trials:
-        run = by_number[trial.number]
-        assert trial.user_attrs["mlflow_run_id"] == run.info.run_id
-        assert run.data.tags["mlflow.parentRunId"] == parent.info.run_id
+    check_two_way_links(study, children, parent.info.run_id)
     # Both workers' trials reached the server, with their artifacts.
     assert {run.data.tags["optuna_worker"] for run in children} <= {
         f"{socket.gethostname()}:{worker.pid}" for worker in workers

@@ -2,94 +2,33 @@
 
 import os
 import re
-import shutil
 import signal
 import subprocess
-import time
-from pathlib import Path
 
 import mlflow
 import optuna
 import pytest
+from helpers import (
+    ROOT,
+    SWEEP_SPACE,
+    check_stale_trial_was_retried,
+    check_two_way_links,
+    journal,
+    mlflow_run_command,
+    start_process,
+    study_runs,
+    sweep_command,
+    wait_for,
+    write_space,
+)
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking import sweep
-from rnn_tracking.config import FIELDS, TrainConfig
-from rnn_tracking.data import load_splits
+from rnn_tracking.config import FIELDS
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-MAX_REVIEWS = 100
 TrialState = optuna.trial.TrialState
-
-# Small and fast: 80 training reviews, 2 epochs, at most 8 GRU units.
-SPACE = f"""\
-study_name: it
-sampler: {{name: tpe, seed: 1, n_startup_trials: 2}}
-pruner: none
-fixed: {{arch: gru, epochs: 2, max_reviews: {MAX_REVIEWS}, batch_size: 32, embedding_dim: 8}}
-params:
-  units: {{type: int, low: 2, high: 8}}
-  learning_rate: {{type: float, low: 1.0e-3, high: 3.0e-2, log: true}}
-"""
-
-_ENCODED: dict[str, Path] = {}
-
-
-@pytest.fixture
-def reviews(real_data_path, private_cache, tmp_path_factory):
-    """Returns the real reviews' path, with their small encoding already in this test's cache.
-
-    The first test encodes them (reading the whole tar takes seconds); the others copy that
-    encoding into their own private cache.
-    """
-    if "stash" not in _ENCODED:
-        load_splits(TrainConfig(data=str(real_data_path), max_reviews=MAX_REVIEWS))
-        stash = tmp_path_factory.mktemp("encoded")
-        for path in private_cache.iterdir():
-            shutil.copy(path, stash)
-        _ENCODED["stash"] = stash
-    for path in _ENCODED["stash"].iterdir():
-        shutil.copy(path, private_cache)
-    return real_data_path
-
-
-def write_space(tmp_path, text=SPACE, name="it.yaml"):
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def journal(path):
-    return optuna.storages.JournalStorage(optuna.storages.journal.JournalFileBackend(str(path)))
-
-
-def study_runs(experiment_name="Default"):
-    """Returns (parents, trial runs) of the experiment; checks no other run is there."""
-    experiment = mlflow.get_experiment_by_name(experiment_name)
-    runs = MlflowClient().search_runs([experiment.experiment_id])
-    parents = [run for run in runs if "mlflow.parentRunId" not in run.data.tags]
-    children = [run for run in runs if "trial_number" in run.data.tags]
-    sessions = [run for run in runs if run.data.tags.get("sweep_session") == "true"]
-    assert len(parents) + len(children) + len(sessions) == len(runs)
-    return parents, children
-
-
-def check_two_way_links(study, children, parent_id):
-    """Each trial holds its run's id; each run holds its trial's number; one run per trial."""
-    by_number = {int(run.data.tags["trial_number"]): run for run in children}
-    assert len(by_number) == len(children), "two runs for one trial"
-    assert sorted(by_number) == [trial.number for trial in study.trials]
-    for trial in study.trials:
-        run = by_number[trial.number]
-        assert trial.user_attrs["mlflow_run_id"] == run.info.run_id
-        assert run.data.tags["mlflow.parentRunId"] == parent_id
-    return by_number
-
-
-def sweep_command(space, *options):
-    return ["rnn-tracking", "sweep", "--space", str(space), *options]
 
 
 def test_mlflow_run_makes_one_parent_with_linked_trial_runs_and_resumes_it(
@@ -98,9 +37,9 @@ def test_mlflow_run_makes_one_parent_with_linked_trial_runs_and_resumes_it(
     space = write_space(tmp_path)
 
     def mlflow_run(n_trials):
-        command = ["mlflow", "run", str(ROOT), "-e", "sweep", "--env-manager", "local"]
-        for parameter in (f"space={space}", f"n_trials={n_trials}", f"data={reviews}"):
-            command += ["-P", parameter]
+        command = mlflow_run_command(
+            f"space={space}", f"n_trials={n_trials}", f"data={reviews}", entry_point="sweep"
+        )
         finished = subprocess.run(
             command, capture_output=True, text=True, env=subprocess_env, cwd=ROOT, timeout=600
         )
@@ -178,7 +117,7 @@ def run_in_process(space_path, data, **options):
 
 def test_pruned_trial_ends_killed_with_the_epoch_it_was_pruned_at(reviews, tmp_path, tracking_uri):
     # The threshold pruner stops any trial below an accuracy no model reaches.
-    text = SPACE.replace("pruner: none", "pruner: {name: threshold, lower: 1.01}")
+    text = SWEEP_SPACE.replace("pruner: none", "pruner: {name: threshold, lower: 1.01}")
     outcome = run_in_process(write_space(tmp_path, text), reviews, n_trials=1)
     assert outcome.tally.pruned == 1 and outcome.best_trial is None
     [parent], [child] = study_runs()
@@ -199,7 +138,7 @@ def test_failed_trial_ends_failed_with_its_error_and_counts_toward_the_total(
     reviews, tmp_path, tracking_uri
 ):
     # A data source tuned among choices: this one does not exist, so the trial fails.
-    text = SPACE.replace(
+    text = SWEEP_SPACE.replace(
         "  units: {type: int, low: 2, high: 8}",
         f"  units: {{type: int, low: 2, high: 8}}\n  data: {{type: categorical, choices: [{tmp_path}/gone.csv]}}",
     )
@@ -216,21 +155,11 @@ def test_failed_trial_ends_failed_with_its_error_and_counts_toward_the_total(
     assert parent.data.metrics["failed_trials"] == 1
 
 
-def wait_for(condition, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_worker_killed_mid_trial_is_resumed_without_duplicates_or_running_trials(
     reviews, tmp_path, subprocess_env
 ):
     # Longer trials (4 epochs) so that the kill lands mid-trial.
-    text = SPACE.replace("epochs: 2,", "epochs: 4, patience: 4,")
+    text = SWEEP_SPACE.replace("epochs: 2,", "epochs: 4, patience: 4,")
     space = write_space(tmp_path, text)
     command = sweep_command(
         space, "--n_trials", "2", "--data", str(reviews), "--heartbeat_interval", "1"
@@ -253,7 +182,7 @@ def test_worker_killed_mid_trial_is_resumed_without_duplicates_or_running_trials
         command, env=subprocess_env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        wait_for(second_trial_training, 300, "the second trial to start training")
+        wait_for(second_trial_training, 300, "the second trial to start training", worker)
     finally:
         os.kill(worker.pid, signal.SIGKILL)
         worker.wait()
@@ -265,40 +194,14 @@ def test_worker_killed_mid_trial_is_resumed_without_duplicates_or_running_trials
     assert restarted.returncode == 0, restarted.stderr[-3000:]
     assert "its worker stopped (no heartbeat" in restarted.stdout
 
-    study = optuna.load_study(study_name="it", storage=storage)
-    states = [trial.state for trial in study.trials]
-    assert TrialState.RUNNING not in states and TrialState.WAITING not in states
-    tally = sweep.tally_trials(study.trials)
-    assert (tally.done, tally.complete, tally.failed, tally.retried) == (2, 2, 1, 1)
-    [stale] = [trial for trial in study.trials if trial.state == TrialState.FAIL]
-    [retry] = [
-        trial for trial in study.trials if trial.system_attrs.get("failed_trial") == stale.number
-    ]
-    assert retry.params == stale.params and retry.state == TrialState.COMPLETE
-
-    [parent], children = study_runs()
-    assert parent.info.status == "FINISHED"
-    by_number = check_two_way_links(study, children, parent.info.run_id)
-    assert by_number[stale.number].info.status == "FAILED"
-    assert by_number[stale.number].data.tags["error"].startswith("WorkerLost: no heartbeat")
+    stale, retry, by_number = check_stale_trial_was_retried(storage)
     assert by_number[retry.number].data.tags["retry_of_trial"] == str(stale.number)
-    assert [run.info.status for run in children].count("RUNNING") == 0
 
 
 def test_two_local_workers_share_the_default_storage(reviews, tmp_path, subprocess_env):
     space = write_space(tmp_path)
     command = sweep_command(space, "--n_trials", "3", "--data", str(reviews))
-    workers = [
-        subprocess.Popen(
-            command,
-            env=subprocess_env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for _ in range(2)
-    ]
+    workers = [start_process(command, subprocess_env, tmp_path) for _ in range(2)]
     outputs = [worker.communicate(timeout=600) for worker in workers]
     for worker, (out, err) in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, err[-3000:]
@@ -319,7 +222,7 @@ def test_two_local_workers_share_the_default_storage(reviews, tmp_path, subproce
 def test_multi_objective_study_plots_and_lists_its_pareto_front_and_logs_importances(
     reviews, tmp_path, tracking_uri
 ):
-    text = SPACE.replace("pruner: none\n", "objectives: [val_accuracy, train_seconds]\n")
+    text = SWEEP_SPACE.replace("pruner: none\n", "objectives: [val_accuracy, train_seconds]\n")
     text = text.replace("epochs: 2", "epochs: 1")
     outcome = run_in_process(write_space(tmp_path, text), reviews, n_trials=3)
     assert outcome.tally.complete == 3 and outcome.best_trial is None

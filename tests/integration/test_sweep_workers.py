@@ -16,31 +16,27 @@ import time
 import mlflow
 import optuna
 import pytest
-import test_sweep_study
-from mlflow.entities import ViewType
-from mlflow.tracking import MlflowClient
-from test_sweep_study import (
-    SPACE,
+from helpers import (
+    SWEEP_SPACE,
+    check_stale_trial_was_retried,
     check_two_way_links,
     journal,
+    start_process,
     study_runs,
     sweep_command,
     wait_for,
     write_space,
 )
-
-from rnn_tracking import sweep
+from mlflow.entities import ViewType
+from mlflow.tracking import MlflowClient
 
 pytestmark = pytest.mark.integration
 
-# The fixture: the real reviews, their small encoding already in the test's cache.
-reviews = test_sweep_study.reviews
-
 TrialState = optuna.trial.TrialState
 # The quickest study: 1 epoch, at most 4 GRU units, 80 training reviews.
-QUICK_SPACE = SPACE.replace("epochs: 2,", "epochs: 1,").replace("high: 8", "high: 4")
+QUICK_SPACE = SWEEP_SPACE.replace("epochs: 2,", "epochs: 1,").replace("high: 8", "high: 4")
 # Trials long enough (4 epochs) for a signal to land mid-trial.
-LONG_SPACE = SPACE.replace("epochs: 2,", "epochs: 4, patience: 4,")
+LONG_SPACE = SWEEP_SPACE.replace("epochs: 2,", "epochs: 4, patience: 4,")
 
 # Waits for a shared start instant, then becomes the command in argv[2:].
 EXEC_AT = textwrap.dedent(
@@ -82,14 +78,7 @@ def test_three_workers_started_at_the_same_instant_on_a_fresh_folder_complete_th
         command = sweep_command(space, "--n_trials", "3", "--data", str(reviews))
         start = time.time() + 6.0
         workers = [
-            subprocess.Popen(
-                [sys.executable, "-c", EXEC_AT, repr(start), *command],
-                env=env,
-                cwd=folder,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
+            start_process([sys.executable, "-c", EXEC_AT, repr(start), *command], env, folder)
             for _ in range(3)
         ]
         outputs = [worker.communicate(timeout=600) for worker in workers]
@@ -157,17 +146,10 @@ def test_worker_killed_in_a_workers_command_is_retried_and_a_rerun_gets_the_tota
         "1",
     )
     storage = journal(tmp_path / "optuna.journal")
-    parent = subprocess.Popen(
-        command,
-        env=subprocess_env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    parent = start_process(command, subprocess_env, tmp_path)
     try:
         [victim, *_] = wait_for(
-            lambda: running_trial_workers(storage, 1), 300, "a trial to start training"
+            lambda: running_trial_workers(storage, 1), 300, "a trial to start training", parent
         )
         os.kill(victim, signal.SIGKILL)
         out, err = parent.communicate(timeout=600)
@@ -183,22 +165,7 @@ def test_worker_killed_in_a_workers_command_is_retried_and_a_rerun_gets_the_tota
     # The survivor, or the rerun, failed the dead worker's trial after the grace period.
     assert "its worker stopped (no heartbeat for 3 s)" in out + rerun.stdout
 
-    study = optuna.load_study(study_name="it", storage=storage)
-    states = [trial.state for trial in study.trials]
-    assert TrialState.RUNNING not in states and TrialState.WAITING not in states
-    tally = sweep.tally_trials(study.trials)
-    assert (tally.done, tally.complete, tally.failed, tally.retried) == (2, 2, 1, 1)
-    [stale] = [trial for trial in study.trials if trial.state == TrialState.FAIL]
-    [retry] = [
-        trial for trial in study.trials if trial.system_attrs.get("failed_trial") == stale.number
-    ]
-    assert retry.params == stale.params and retry.state == TrialState.COMPLETE
-    [parent_run], children = study_runs()
-    assert parent_run.info.status == "FINISHED"
-    by_number = check_two_way_links(study, children, parent_run.info.run_id)
-    assert by_number[stale.number].info.status == "FAILED"
-    assert by_number[stale.number].data.tags["error"].startswith("WorkerLost: no heartbeat")
-    assert [run.info.status for run in children].count("RUNNING") == 0
+    check_stale_trial_was_retried(storage)
     print(f"SIGKILL one of --workers 2, then rerun: {time.monotonic() - started:.0f} s")
 
 
@@ -209,17 +176,10 @@ def test_sigterm_on_the_workers_command_stops_every_worker_and_leaves_nothing_ru
     space = write_space(tmp_path, LONG_SPACE)
     command = sweep_command(space, "--n_trials", "4", "--workers", "2", "--data", str(reviews))
     storage = journal(tmp_path / "optuna.journal")
-    parent = subprocess.Popen(
-        command,
-        env=subprocess_env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    parent = start_process(command, subprocess_env, tmp_path)
     try:
         children = wait_for(
-            lambda: running_trial_workers(storage, 2), 300, "both workers to train a trial"
+            lambda: running_trial_workers(storage, 2), 300, "both workers to train a trial", parent
         )
         parent.send_signal(signal.SIGTERM)
         out, err = parent.communicate(timeout=300)

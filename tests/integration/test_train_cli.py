@@ -1,11 +1,10 @@
 """`rnn-tracking train` on a few hundred real reviews, read back from a SQLite store."""
 
 import json
-import subprocess
-import sys
 
 import mlflow
 import pytest
+from helpers import SUMMARY_METRICS, print_in_fresh_python
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking.cli import main
@@ -14,15 +13,6 @@ from rnn_tracking.config import FIELDS
 pytestmark = pytest.mark.integration
 
 EPOCH_METRICS = ("loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds")
-SUMMARY_METRICS = (
-    "best_epoch",
-    "best_val_loss",
-    "best_val_accuracy",
-    "test_loss",
-    "test_accuracy",
-    "train_seconds",
-    "param_count",
-)
 
 
 def quick_args(data_path, *extra):
@@ -90,10 +80,7 @@ def test_train_logs_a_complete_comparable_run(real_data_path, tracking_uri, tmp_
         "p = np.asarray(model.predict(np.ones((3, 100), dtype='int32')));"
         "print(p.shape, bool(((p > 0) & (p < 1)).all()))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout
-    assert output.strip().splitlines()[-1] == "(3, 1) True"
+    assert print_in_fresh_python(script) == "(3, 1) True"
 
 
 def test_experiment_comes_from_environment(real_data_path, tracking_uri, monkeypatch):

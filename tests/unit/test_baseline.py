@@ -75,6 +75,7 @@ def test_unknown_budgets_are_rejected_with_the_valid_ones(text):
         baseline.parse_budgets(text)
 
 
+@pytest.mark.slow
 def test_full_budget_on_the_keras_source_is_a_usage_error_and_logs_nothing(tracking_uri, capsys):
     import mlflow
 

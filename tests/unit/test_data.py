@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import assert_one_line_error, write_reviews
 from sklearn.model_selection import train_test_split
 
 from rnn_tracking import data
@@ -53,15 +54,6 @@ def training_rows(splits: data.Splits) -> list[tuple[int, ...]]:
         np.concatenate([splits.x_train, splits.x_val]),
         np.concatenate([splits.y_train, splits.y_val]),
     )
-
-
-def write_aclimdb(root: Path, reviews: dict[str, str]) -> Path:
-    """Writes {relative path: text} under root and returns root."""
-    for relative, text in reviews.items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return root
 
 
 # Tokenizing and encoding.
@@ -220,7 +212,7 @@ def test_max_reviews_keeps_a_stratified_sample_before_ranking_words(tmp_path):
         for label in ("pos", "neg"):
             for number in range(10):
                 reviews[f"{split}/{label}/{number}_5.txt"] = f"{label}{number}{split} common"
-    root = write_aclimdb(tmp_path / "aclImdb", reviews)
+    root = write_reviews(tmp_path / "aclImdb", reviews)
     splits = load_splits(make_config(root, max_reviews=4, val_split=0.5))
     assert len(splits.y_train) + len(splits.y_val) == 4 and len(splits.y_test) == 4
     assert np.bincount(np.concatenate([splits.y_train, splits.y_val])).tolist() == [2, 2]
@@ -377,16 +369,6 @@ def test_keras_source_pads_loader_output_and_ranks_word_index(monkeypatch):
 # Bad input: one line naming the parameter and the valid values.
 
 
-def assert_one_line_error(config: TrainConfig, *expected: str) -> None:
-    """Loads with `config` and checks the ValueError is one line holding each expected part."""
-    with pytest.raises(ValueError) as caught:
-        load_splits(config)
-    message = str(caught.value)
-    assert "\n" not in message, message
-    for part in expected:
-        assert part in message, message
-
-
 def test_missing_path_error_names_data_and_valid_values():
     assert_one_line_error(
         make_config("/nope"),
@@ -456,7 +438,7 @@ def test_csv_bad_split_value_names_split_column(tmp_path):
 
 
 def test_split_with_no_reviews_is_rejected(tmp_path):
-    root = write_aclimdb(tmp_path / "aclImdb", {"train/pos/1_9.txt": "good"})
+    root = write_reviews(tmp_path / "aclImdb", {"train/pos/1_9.txt": "good"})
     (root / "test").mkdir()
     assert_one_line_error(make_config(root), "data:", "has no test reviews")
     path = tmp_path / "only_train.csv"

@@ -6,16 +6,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from helpers import print_in_fresh_python
 
+
+@pytest.mark.slow
 def test_importing_train_imports_neither_mlflow_nor_optuna():
     code = (
         "import sys, rnn_tracking.train;"
         "print(sorted(m for m in ('mlflow', 'optuna') if m in sys.modules))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    assert output.strip().splitlines()[-1] == "[]"
+    assert print_in_fresh_python(code) == "[]"
 
 
 # The only modules of the package that `rnn_tracking.report` may use besides its own.
@@ -28,6 +29,7 @@ REPORT_MAY_IMPORT = {
 }
 
 
+@pytest.mark.slow
 def test_importing_report_loads_no_package_module_but_runs_and_config():
     code = (
         "import importlib, pkgutil, sys, rnn_tracking.report as r;"
@@ -36,10 +38,7 @@ def test_importing_report_loads_no_package_module_but_runs_and_config():
         "print(sorted(m for m in sys.modules if m.startswith('rnn_tracking')"
         " and not m.startswith('rnn_tracking.report')))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    loaded = set(ast.literal_eval(output.strip().splitlines()[-1]))
+    loaded = set(ast.literal_eval(print_in_fresh_python(code)))
     assert loaded <= REPORT_MAY_IMPORT
 
 
@@ -89,6 +88,7 @@ for name in names:
 """
 
 
+@pytest.mark.slow
 def test_only_the_sweep_rooms_import_optuna():
     output = subprocess.run(
         [sys.executable, "-c", FIND_OPTUNA_IMPORTER, *sorted(OPTUNA_ROOMS)],
@@ -105,12 +105,10 @@ def test_only_the_sweep_rooms_import_optuna():
 def imported_modules_after(statement: str) -> list[str]:
     """Runs `statement` in a fresh interpreter; returns the modules it left in sys.modules."""
     code = f"import sys; {statement}; print(' '.join(sorted(sys.modules)))"
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    ).stdout
-    return output.strip().splitlines()[-1].split()
+    return print_in_fresh_python(code).split()
 
 
+@pytest.mark.slow
 def test_text_model_imports_only_encoding_and_config_of_the_package():
     modules = imported_modules_after("import rnn_tracking.serving.text_model")
     allowed = {
@@ -125,6 +123,7 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
     assert "optuna" not in modules
 
 
+@pytest.mark.slow
 def test_importing_encoding_imports_neither_mlflow_optuna_nor_tensorflow():
     modules = imported_modules_after("import rnn_tracking.encoding")
     heavy = ("mlflow", "optuna", "tensorflow", "keras")

@@ -1,24 +1,23 @@
 """Every command's options: one documented default each, one spelling convention on argv."""
 
 import dataclasses
-import subprocess
-import sys
+import re
+from pathlib import Path
 
 import pytest
+from helpers import print_in_fresh_python
 
-from rnn_tracking import baseline, report, serving, sweep
+from rnn_tracking import baseline
 from rnn_tracking.cli import COMMANDS, build_parser, main
-from rnn_tracking.config import TrainConfig
 from rnn_tracking.options import (
     BaselineOptions,
     EvaluateOptions,
-    PredictOptions,
-    PromoteOptions,
     ReportOptions,
     SweepOptions,
     options_from_mapping,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 OPTION_CLASSES = [command.options for command in COMMANDS if command.options is not None]
 
 
@@ -29,15 +28,42 @@ def test_every_option_documents_its_reason_and_is_frozen(options):
     assert options.__dataclass_params__.frozen
 
 
-def test_modules_that_keep_a_default_constant_agree_with_the_metadata():
-    assert SweepOptions.n_trials == sweep.DEFAULT_N_TRIALS
-    assert SweepOptions.heartbeat_interval == sweep.DEFAULT_HEARTBEAT_INTERVAL
-    assert ReportOptions.metrics == report.DEFAULT_METRICS
-    assert ReportOptions.max_curves == report.MAX_CURVES
-    assert PromoteOptions.metric == serving.DEFAULT_PROMOTION_METRIC
-    assert EvaluateOptions.wrong_reviews == serving.DEFAULT_WRONG_REVIEWS
+def read_doc(name):
+    """Returns docs/NAME with its lines joined, so that a value wrapped across lines reads whole."""
+    return " ".join((ROOT / "docs" / name).read_text(encoding="utf-8").split())
+
+
+def documented_sweep_defaults():
+    """Returns {option: default} from the option table of docs/sweeps.md."""
+    rows = {}
+    for line in (ROOT / "docs" / "sweeps.md").read_text(encoding="utf-8").splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and re.fullmatch(r"`\w+`", cells[0]):
+            rows[cells[0].strip("`")] = cells[2]
+    return rows
+
+
+@pytest.mark.parametrize("name", ["n_trials", "timeout", "heartbeat_interval", "workers"])
+def test_sweep_guide_states_each_sweep_default(name):
+    assert documented_sweep_defaults()[name] == str(getattr(SweepOptions, name))
+
+
+def test_report_guide_states_the_default_metrics_and_curve_limit():
+    text = read_doc("report.md")
+    [metrics] = re.findall(r"\(`--metrics`, default `([^`]+)`\)", text)
+    assert tuple(metrics.replace(" ", "").split(",")) == ReportOptions.metrics
+    assert f"at most `--max-curves` ({ReportOptions.max_curves})" in text
+
+
+def test_serving_guide_states_the_default_number_of_wrong_reviews():
+    text = read_doc("serving.md")
+    assert f"`--wrong-reviews` (default {EvaluateOptions.wrong_reviews})" in text
+
+
+def test_baseline_runs_every_budget_by_default_as_its_guide_says():
     assert baseline.parse_budgets(BaselineOptions.budgets) == baseline.BUDGETS
-    assert PredictOptions.text_column == TrainConfig.text_column
+    text = read_doc("report.md")
+    assert f"(`--budgets {BaselineOptions.budgets}`, the default runs both" in text
 
 
 def test_empty_values_mean_the_default_and_counts_accept_mlflow_floats():
@@ -92,11 +118,11 @@ def test_every_parser_refuses_abbreviations():
     assert all(sub.allow_abbrev is False for sub in subparsers.values())
 
 
+@pytest.mark.slow
 def test_help_imports_neither_tensorflow_nor_mlflow():
     code = (
         "import sys\nfrom rnn_tracking.cli import main\ntry:\n    main(['train', '--help'])\n"
         "except SystemExit:\n    pass\n"
         "print(sorted(m for m in ('tensorflow', 'mlflow', 'optuna') if m in sys.modules))"
     )
-    output = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert output.stdout.strip().splitlines()[-1] == "[]"
+    assert print_in_fresh_python(code) == "[]"

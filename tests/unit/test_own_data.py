@@ -11,6 +11,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import assert_one_line_error
 
 from rnn_tracking import baseline, serving
 from rnn_tracking.config import TrainConfig
@@ -55,15 +56,6 @@ def write_folder(root: Path, with_splits: bool) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{number}.txt").write_text(row["text"], encoding="utf-8")
     return root
-
-
-def assert_one_line_error(config: TrainConfig, *parts: str) -> None:
-    with pytest.raises(ValueError) as caught:
-        load_splits(config)
-    message = str(caught.value)
-    assert "\n" not in message, message
-    for part in parts:
-        assert part in message, message
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
@@ -194,6 +186,7 @@ def trained_three_classes(tmp_path):
     return config, splits, train_model(config, splits, tmp_path / "best.keras")
 
 
+@pytest.mark.slow
 def test_three_class_training_reports_accuracy_and_macro_f1(trained_three_classes):
     _, _, result = trained_three_classes
     assert result.model.output_shape == (None, 3)
@@ -202,6 +195,7 @@ def test_three_class_training_reports_accuracy_and_macro_f1(trained_three_classe
     assert "test_macro_f1" in result.summary_metrics()
 
 
+@pytest.mark.slow
 def test_three_class_text_model_answers_with_class_names(trained_three_classes, tmp_path):
     config, splits, result = trained_three_classes
     path = tmp_path / "text_model"

@@ -10,8 +10,8 @@ from pathlib import Path
 import mlflow
 import optuna
 import pytest
+from helpers import make_toy_splits
 from mlflow.tracking import MlflowClient
-from test_tracking import make_toy_splits
 
 from rnn_tracking import cli, runs, sweep, tracking
 from rnn_tracking.options import SweepOptions
@@ -45,6 +45,7 @@ def test_tpe_sampler_always_runs_with_the_constant_liar(tmp_path):
     assert sampler._sampler._constant_liar is True
 
 
+@pytest.mark.slow
 def test_unreadable_data_is_refused_before_any_study_or_run_even_when_the_encoding_is_tuned(
     tmp_path, tracking_uri
 ):
@@ -58,6 +59,7 @@ def test_unreadable_data_is_refused_before_any_study_or_run_even_when_the_encodi
     assert MlflowClient().search_runs([e.experiment_id for e in experiments]) == []
 
 
+@pytest.mark.slow
 def test_diverged_trial_fails_and_the_study_goes_on_without_it_as_best(
     tmp_path, tracking_uri, monkeypatch
 ):

@@ -213,6 +213,7 @@ def make(store, *experiments, options=None, **selection):
     return build_report(selection, options or TableOptions(), client)
 
 
+@pytest.mark.slow
 def test_run_table_holds_the_differing_params_and_metrics_sorted_by_test_accuracy(store):
     _, ids = store
     built = make(store, "compare")
@@ -238,6 +239,7 @@ def test_run_table_holds_the_differing_params_and_metrics_sorted_by_test_accurac
     assert built.comparison is None
 
 
+@pytest.mark.slow
 def test_group_table_gives_each_groups_mean_sample_std_and_size(store):
     built = make(store, "compare", options=TableOptions(group_by=("arch",)))
     table = built.table.set_index("arch")
@@ -255,6 +257,7 @@ def test_group_table_gives_each_groups_mean_sample_std_and_size(store):
     assert shown.loc["gru", "best_epoch"] == "5 ± 2.8"
 
 
+@pytest.mark.slow
 def test_groups_by_several_params_and_cuts_to_the_top_k(store):
     options = TableOptions(group_by=("arch", "seed"), top_k=2)
     table = make(store, "compare", options=options).table
@@ -262,6 +265,7 @@ def test_groups_by_several_params_and_cuts_to_the_top_k(store):
     assert math.isnan(table.loc[0, "test_accuracy_std"])
 
 
+@pytest.mark.slow
 def test_best_two_groups_are_tested_with_welchs_t_test_and_said_in_words(store):
     comparison = make(store, "compare", options=TableOptions(group_by=("arch",))).comparison
     lstm, gru = [0.80, 0.82, 0.84], [0.70, 0.72]
@@ -302,6 +306,7 @@ def test_a_single_run_leader_also_gets_the_best_two_repeated_groups_compared():
     assert second.endswith("significant at the 5% level.")
 
 
+@pytest.mark.slow
 def test_a_group_of_one_run_is_not_tested_and_the_report_says_how_to_fix_it(store):
     comparison = make(store, "compare", options=TableOptions(group_by=("seed",))).comparison
     assert "seed=44 (0.8400, n=1)" in comparison
@@ -309,6 +314,7 @@ def test_a_group_of_one_run_is_not_tested_and_the_report_says_how_to_fix_it(stor
     assert "--seeds" in comparison
 
 
+@pytest.mark.slow
 def test_failed_runs_are_left_out_by_default_and_marked_when_asked_for(store):
     _, ids = store
     assert ids["lstm-failed"] not in set(make(store, "compare").table["run_id"])
@@ -321,6 +327,7 @@ def test_failed_runs_are_left_out_by_default_and_marked_when_asked_for(store):
     assert report.display_table(built).iloc[-1]["test_accuracy"] == report.MISSING
 
 
+@pytest.mark.slow
 def test_other_tools_runs_sweeps_and_seed_repeats_are_selected_as_documented(store):
     names = set(make(store, "messy").table["run_name"])
     # Seed repeats are rows and their parent is not; the sweep trial is out, the report too.
@@ -329,6 +336,7 @@ def test_other_tools_runs_sweeps_and_seed_repeats_are_selected_as_documented(sto
     assert with_children == names | {"trial-0"}
 
 
+@pytest.mark.slow
 def test_a_param_only_some_runs_log_is_shown_only_where_they_disagree(store):
     built = make(store, "messy")
     # alpha and n_trials are each logged by one run; units by three, with two values.
@@ -338,6 +346,7 @@ def test_a_param_only_some_runs_log_is_shown_only_where_they_disagree(store):
     assert shown.loc["other-tool", "units"] == report.MISSING
 
 
+@pytest.mark.slow
 def test_runs_without_arch_or_metrics_show_blanks(store):
     shown = report.display_table(make(store, "messy")).set_index("run_name")
     assert shown.loc["other-tool", "arch"] == report.MISSING
@@ -346,12 +355,14 @@ def test_runs_without_arch_or_metrics_show_blanks(store):
     assert shown.loc[SCRIPT_NAME, "test_accuracy"] == "0.5000"
 
 
+@pytest.mark.slow
 def test_several_experiments_are_read_together_and_named(store):
     built = make(store, "compare,messy")
     assert len(built.table) == 5 + 5
     assert set(built.table["experiment"]) == {"compare", "messy"}
 
 
+@pytest.mark.slow
 def test_filter_string_narrows_the_selection(store):
     built = make(
         store, "compare", filter_string="params.arch = 'gru' and metrics.test_accuracy > 0.71"
@@ -359,6 +370,7 @@ def test_filter_string_narrows_the_selection(store):
     assert built.table["run_name"].tolist() == ["gru-s43"]
 
 
+@pytest.mark.slow
 def test_sort_by_another_metric_ascending(store):
     options = TableOptions(sort_by="train_seconds", ascending=True, metrics=("train_seconds",))
     table = make(store, "compare", options=options).table
@@ -366,6 +378,7 @@ def test_sort_by_another_metric_ascending(store):
     assert list(table.columns) == ["run_name", "run_id", "arch", "seed", "train_seconds"]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("selection", "options", "message"),
     [
@@ -399,6 +412,7 @@ def test_selection_rejects_unknown_statuses_and_children():
     assert report.parse_statuses("ALL") == report.STATUSES
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("experiments", "group_by"), [(("compare", "messy"), ()), (("compare",), ("arch",))]
 )
@@ -433,6 +447,7 @@ def split_markdown_row(line):
     return cells
 
 
+@pytest.mark.slow
 def test_csv_round_trips_to_the_numeric_table(store, tmp_path):
     for options in (TableOptions(), TableOptions(group_by=("arch",))):
         built = make(store, "compare", options=options)
@@ -444,6 +459,7 @@ def test_csv_round_trips_to_the_numeric_table(store, tmp_path):
         pd.testing.assert_frame_equal(read, built.table, check_dtype=False)
 
 
+@pytest.mark.slow
 def test_html_is_well_formed_and_escapes_every_user_value(store, math_store):
     built = make(store, "messy")
     page = report.render_html(built, {"plot.png": b"\x89PNG fake"})
@@ -474,6 +490,7 @@ def test_pareto_front_keeps_the_points_no_cheaper_point_beats():
     ]
 
 
+@pytest.mark.slow
 def test_plots_are_pngs_and_read_histories_only_of_the_shown_runs(store, monkeypatch):
     client, ids = store
     built = make(store, "compare", options=TableOptions(top_k=2))
@@ -491,6 +508,7 @@ def test_plots_are_pngs_and_read_histories_only_of_the_shown_runs(store, monkeyp
     assert sorted(fetched) == sorted([ids["lstm-s44"], ids["lstm-s43"]])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("group_by", [(), ("label",)])
 def test_plots_draw_run_names_and_group_labels_as_written_not_as_mathtext(
     math_store, monkeypatch, group_by
@@ -518,6 +536,7 @@ def test_plots_draw_run_names_and_group_labels_as_written_not_as_mathtext(
     assert not any(text.get_parse_math() or text.get_usetex() for text in drawn)
 
 
+@pytest.mark.slow
 def test_report_command_writes_every_output(store_uri, tmp_path):
     out = tmp_path / "out"
     code = main(
@@ -539,6 +558,7 @@ def test_report_command_writes_every_output(store_uri, tmp_path):
     assert embedded == expected
 
 
+@pytest.mark.slow
 def test_no_matching_runs_is_one_line_and_a_non_zero_exit(store_uri, capsys):
     code = main(
         ["report", "--experiment-name", "compare", "--filter", "params.arch = 'transformer'"]
@@ -551,11 +571,13 @@ def test_no_matching_runs_is_one_line_and_a_non_zero_exit(store_uri, capsys):
     ]
 
 
+@pytest.mark.slow
 def test_unknown_experiment_is_a_usage_error(store_uri, capsys):
     assert main(["report", "--experiment-name", "nope"]) == 2
     assert "experiment_name: no experiment named 'nope'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_log_to_mlflow_logs_the_outputs_as_a_report_run_that_later_reports_skip(
     store, store_uri, tmp_path
 ):
@@ -572,6 +594,7 @@ def test_log_to_mlflow_logs_the_outputs_as_a_report_run_that_later_reports_skip(
     assert Path(tmp_path / "report.html").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("interruption", "status"),
     [(KeyboardInterrupt(), "KILLED"), (OSError("disk full"), "FAILED")],

@@ -3,8 +3,8 @@
 import dataclasses
 
 import pytest
+from helpers import TOY, make_toy_splits
 from mlflow.tracking import MlflowClient
-from test_tracking import TOY, make_toy_splits
 
 from rnn_tracking import rerun
 from rnn_tracking.config import TrainConfig, config_to_params
@@ -38,6 +38,7 @@ def test_only_dropout_free_configs_must_match_exactly():
     assert not rerun.is_deterministic(TrainConfig(recurrent_dropout=0.1))
 
 
+@pytest.mark.slow
 def test_a_run_gives_back_its_config_and_records_how_to_reproduce_it(tracking_uri):
     record_command_line("rnn-tracking train --units 2")
     try:
@@ -51,6 +52,7 @@ def test_a_run_gives_back_its_config_and_records_how_to_reproduce_it(tracking_ur
     assert run.data.tags[COMMAND_LINE_TAG] == "rnn-tracking train --units 2"
 
 
+@pytest.mark.slow
 def test_other_data_is_refused_naming_both_digests(tracking_uri):
     run_id, _ = track_training(TOY, make_toy_splits())
     run = rerun.read_training_run(run_id)
@@ -59,6 +61,7 @@ def test_other_data_is_refused_naming_both_digests(tracking_uri):
         rerun.check_same_data(run, "cd" * 32, "other.csv")
 
 
+@pytest.mark.slow
 def test_an_unknown_run_is_refused_naming_run_id(tracking_uri):
     with pytest.raises(ValueError, match=r"^run_id: 'nope' is not a training run"):
         rerun.read_training_run("nope", MlflowClient())

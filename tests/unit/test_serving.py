@@ -66,6 +66,7 @@ def copy_with_encoding(saved_model_path, tmp_path, change):
     return copy
 
 
+@pytest.mark.slow
 def test_text_model_scores_raw_reviews_exactly_like_the_keras_model_on_their_encoding(
     loaded, keras_model
 ):
@@ -77,12 +78,14 @@ def test_text_model_scores_raw_reviews_exactly_like_the_keras_model_on_their_enc
     assert [score.label for score in scores] == [int(p >= 0.5) for p in probabilities]
 
 
+@pytest.mark.slow
 def test_text_model_accepts_a_one_column_table_like_a_list(loaded):
     from_list = loaded.predict(REVIEWS[:2])
     from_table = loaded.predict(pd.DataFrame({"text": REVIEWS[:2]}))
     assert from_table == from_list
 
 
+@pytest.mark.slow
 def test_text_model_signature_is_a_list_in_probability_and_label_out(loaded, saved_model_path):
     signature = loaded.metadata.signature
     # Items are typed Any so that `predict` checks them itself, quoting a bad one shortly.
@@ -93,6 +96,7 @@ def test_text_model_signature_is_a_list_in_probability_and_label_out(loaded, sav
     assert example == {"inputs": list(serving.EXAMPLE_REVIEWS)}
 
 
+@pytest.mark.slow
 def test_text_model_pins_the_installed_model_packages(saved_model_path):
     from importlib.metadata import version
 
@@ -108,6 +112,7 @@ def test_model_requirements_skip_packages_that_are_not_installed():
     assert pins == [f"keras=={version('keras')}"]
 
 
+@pytest.mark.slow
 def test_text_model_records_the_training_encoding(saved_model_path):
     document = json.loads((saved_model_path / "artifacts" / "encoding.json").read_text())
     assert document["vocabulary"] == list(VOCABULARY)
@@ -119,6 +124,7 @@ def test_text_model_records_the_training_encoding(saved_model_path):
     assert document["check_encoded"] == expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "bad, message",
     [
@@ -137,6 +143,7 @@ def test_text_model_refuses_bad_reviews_with_a_clear_error(loaded, bad, message)
     assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
+@pytest.mark.slow
 def test_refusal_of_a_5_mb_review_quotes_only_a_short_prefix_and_its_length(loaded):
     huge = "x" * 5_000_000
     with pytest.raises(MlflowException) as raised:
@@ -146,6 +153,7 @@ def test_refusal_of_a_5_mb_review_quotes_only_a_short_prefix_and_its_length(load
     assert "'" + "x" * serving.QUOTED_CHARS + "'... (5,000,000 characters)" in message
 
 
+@pytest.mark.slow
 def test_refusal_of_a_5_mb_non_string_item_stays_short(loaded):
     with pytest.raises(MlflowException) as raised:
         loaded.predict([["x" * 5_000_000]])
@@ -169,12 +177,14 @@ def test_review_errors_stay_short_whatever_the_input(bad):
     assert len(str(raised.value)) < 500
 
 
+@pytest.mark.slow
 def test_text_model_scores_a_long_review_by_its_last_maxlen_tokens(loaded):
     long_review = "bad " * 5000 + "great film great acting fun great"
     scores = loaded.predict([long_review, "great film great acting fun great"])
     assert scores[0] == scores[1]
 
 
+@pytest.mark.slow
 def test_text_model_answers_an_empty_batch_with_an_empty_list(loaded):
     assert loaded.predict([]) == []
 
@@ -191,6 +201,7 @@ def test_text_model_encodes_served_reviews_with_the_runs_padding_and_truncating(
     assert encoding.encode(["film " * 40])[0].tolist() == [1, 6, 6, 6, 6, 6]
 
 
+@pytest.mark.slow
 def test_encodings_saved_without_padding_and_truncating_read_as_pre(saved_model_path, tmp_path):
     def change(document):
         del document["padding"], document["truncating"]
@@ -200,6 +211,7 @@ def test_encodings_saved_without_padding_and_truncating_read_as_pre(saved_model_
     assert (encoding.padding, encoding.truncating) == ("pre", "pre")
 
 
+@pytest.mark.slow
 def test_text_model_refuses_to_load_when_the_encoding_drifted(saved_model_path, tmp_path):
     def change(document):
         document["check_encoded"][0][-1] += 1
@@ -209,6 +221,7 @@ def test_text_model_refuses_to_load_when_the_encoding_drifted(saved_model_path, 
         mlflow.pyfunc.load_model(str(copy))
 
 
+@pytest.mark.slow
 def test_text_model_refuses_to_load_with_other_index_offsets(saved_model_path, tmp_path):
     def change(document):
         document["index_from"] = 4
@@ -270,6 +283,7 @@ def test_selection_minimizes_losses_and_maximizes_accuracies():
     assert serving.check_selection_metric("best_val_loss") is False
 
 
+@pytest.mark.slow
 def test_promotion_reads_comma_separated_experiment_names(tracking_uri, monkeypatch):
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
@@ -281,12 +295,14 @@ def test_promotion_reads_comma_separated_experiment_names(tracking_uri, monkeypa
         serving.promote_best_model("m", experiment_names=["first, nope"])
 
 
+@pytest.mark.slow
 def test_promotion_names_a_filter_mlflow_cannot_parse(tracking_uri):
     mlflow.create_experiment("first")
     with pytest.raises(ValueError, match="filter: 'params.units ==' is not a valid MLflow"):
         serving.promote_best_model("m", experiment_names=["first"], filter_string="params.units ==")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "raised, status", [(KeyboardInterrupt(), "KILLED"), (RuntimeError("boom"), "FAILED")]
 )
@@ -348,6 +364,7 @@ def test_missing_review_file_is_a_clear_error(tmp_path):
         read_review_file(tmp_path / "missing.txt")
 
 
+@pytest.mark.slow
 def test_predict_cli_scores_a_file_and_arguments_with_the_saved_model(
     saved_model_path, loaded, tmp_path, capsys
 ):

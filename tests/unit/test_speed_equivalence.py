@@ -11,9 +11,9 @@ import warnings
 import keras
 import numpy as np
 import pytest
+from helpers import make_splits
 
 from rnn_tracking.config import TrainConfig, config_from_mapping
-from rnn_tracking.data import Splits
 from rnn_tracking.model import build_model, list_cudnn_blockers, warn_if_cudnn_ruled_out
 from rnn_tracking.train import compile_model, train_model
 
@@ -66,6 +66,7 @@ def test_unrolled_layers_compute_the_same_outputs_as_the_loop(arch):
     np.testing.assert_allclose(outputs[True], outputs[False], **TOLERANCE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("arch", ["lstm", "gru"])
 def test_xla_training_gives_the_same_weights_as_plain_training(arch):
     config = make_config(arch=arch)
@@ -79,6 +80,7 @@ def test_xla_training_gives_the_same_weights_as_plain_training(arch):
     assert xla_loss == pytest.approx(plain_loss, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_steps_per_execution_trains_bit_for_bit_the_same():
     plain, plain_loss = fit_one_epoch(make_config(dropout=0.3))
     batched, batched_loss = fit_one_epoch(make_config(dropout=0.3, steps_per_execution=4))
@@ -87,6 +89,7 @@ def test_steps_per_execution_trains_bit_for_bit_the_same():
     assert batched_loss == plain_loss
 
 
+@pytest.mark.slow
 def test_xla_training_with_dropout_is_reproducible_from_the_seed():
     # XLA draws its dropout masks from its own random stream, so only XLA against XLA is
     # bit for bit; docs/speed.md shows the validation accuracy stays within seed noise.
@@ -108,20 +111,10 @@ def test_speed_settings_reach_keras_and_can_be_turned_off():
     assert plain.get_layer("lstm_1").unroll is False
 
 
+@pytest.mark.slow
 def test_trained_model_is_recompiled_without_xla_for_inference(tmp_path):
     x, y = make_toy_data(8)
-    splits = Splits(
-        x_train=x,
-        y_train=y,
-        x_val=x,
-        y_val=y,
-        x_test=x,
-        y_test=y,
-        vocabulary=("w",),
-        source="toy",
-        name="toy",
-        digest="0" * 64,
-    )
+    splits = make_splits((x, y))
     config = config_from_mapping({"epochs": 1, "jit_compile": True}, base=TOY)
     result = train_model(config, splits, tmp_path / "best.keras")
     # A served model meets many batch sizes; XLA would compile once for each of them.

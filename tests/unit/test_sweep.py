@@ -1,6 +1,5 @@
 """Sweeps without training: space files, sampling, pruning, heartbeats, counting, the CLI."""
 
-import subprocess
 import sys
 import textwrap
 import time
@@ -9,6 +8,7 @@ from pathlib import Path
 import optuna
 import pytest
 import yaml
+from helpers import print_in_fresh_python
 
 from rnn_tracking import cli, sweep
 
@@ -187,12 +187,10 @@ def test_data_option_replaces_the_fixed_data_source(tmp_path):
     assert space.base_config.data == "reviews.csv"
 
 
+@pytest.mark.slow
 def test_space_reading_needs_no_optuna():
     code = "import sys, rnn_tracking.sweep.space; print('optuna' in sys.modules)"
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert output.stdout.strip().splitlines()[-1] == "False"
+    assert print_in_fresh_python(code) == "False"
 
 
 # --- Sampling and pruning --------------------------------------------------------------------
@@ -375,6 +373,7 @@ def test_storage_that_cannot_be_opened_gets_one_line_without_its_password():
 # --- The command line and MLproject --------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_bad_space_exits_2_with_one_line_and_creates_nothing(tmp_path, tracking_uri, capsys):
     path = write_space(tmp_path, replace_in_valid("  units:", "  unit:"))
     code = cli.main(["sweep", "--space", str(path), "--n_trials", "2"])
@@ -398,20 +397,13 @@ def test_bad_sweep_option_exits_2_naming_it(option, value, expected, capsys):
     assert expected in capsys.readouterr().err
 
 
-def test_cli_defaults_are_the_sweep_defaults():
-    assert cli.SWEEP_DEFAULT_N_TRIALS == sweep.DEFAULT_N_TRIALS
-    assert cli.SWEEP_DEFAULT_HEARTBEAT_INTERVAL == sweep.DEFAULT_HEARTBEAT_INTERVAL
-
-
+@pytest.mark.slow
 def test_building_the_cli_parser_imports_no_optuna():
     code = (
         "import sys, rnn_tracking.cli as cli; cli.build_parser();"
         "print(sorted(m for m in ('optuna', 'tensorflow') if m in sys.modules))"
     )
-    output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert output.stdout.strip().splitlines()[-1] == "[]"
+    assert print_in_fresh_python(code) == "[]"
 
 
 def test_mlproject_sweep_entry_passes_each_option_with_the_cli_default():
@@ -455,6 +447,7 @@ def test_continuing_a_study_with_a_changed_space_is_refused_naming_the_change(tm
     sweep.check_same_space(study, sweep.load_space(first.path, data="elsewhere.csv"))
 
 
+@pytest.mark.slow
 def test_default_storage_is_a_journal_file_beside_the_tracking_database(tmp_path, tracking_uri):
     assert sweep.default_storage() == str(tmp_path / "optuna.journal")
     assert sweep.redact_storage("sqlite:///x.db") == "sqlite:///x.db"
@@ -463,6 +456,7 @@ def test_default_storage_is_a_journal_file_beside_the_tracking_database(tmp_path
 # --- The study's parent run ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("status", "error", "tag"),
     [
@@ -484,6 +478,7 @@ def test_parent_run_ends_by_the_one_status_policy(tracking_uri, status, error, t
     assert run.data.tags.get("error") == tag
 
 
+@pytest.mark.slow
 def test_parent_run_stays_running_untagged_while_other_workers_run_trials(tracking_uri):
     import mlflow
 

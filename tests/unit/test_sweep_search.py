@@ -257,6 +257,7 @@ def test_importances_wait_for_two_complete_trials_that_differ(tmp_path):
     assert sweep.param_importances(study, space) == {}
 
 
+@pytest.mark.slow
 def test_parent_run_logs_importances_as_metrics_and_json(tracking_uri):
     importances = {
         "val_accuracy": {"units": 0.75, "dropout": 0.25},
@@ -279,6 +280,7 @@ def test_parent_run_logs_importances_as_metrics_and_json(tracking_uri):
     assert json.loads(document) == importances
 
 
+@pytest.mark.slow
 def test_no_importances_log_nothing(tracking_uri):
     with mlflow.start_run() as run:
         pass

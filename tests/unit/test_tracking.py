@@ -6,36 +6,14 @@ import keras
 import mlflow
 import numpy as np
 import pytest
+from helpers import SUMMARY_METRICS, TOY, make_toy_splits
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking.config import FIELDS, TrainConfig, config_to_params
-from rnn_tracking.data import Splits
 from rnn_tracking.tracking import log_params_once, track_training
 
-TOY = TrainConfig(num_words=10, maxlen=3, units=2, embedding_dim=2, epochs=4, batch_size=4)
-
-
-def make_toy_splits():
-    """Distinct 8x3 train, 4x3 validation and 4x3 test arrays; token 4 means positive."""
-    rng = np.random.default_rng(0)
-
-    def make(n):
-        x = rng.integers(3, 10, size=(n, 3)).astype("int32")
-        return x, (x[:, 1] == 4).astype("int32")
-
-    (x_train, y_train), (x_val, y_val), (x_test, y_test) = make(8), make(4), make(4)
-    return Splits(
-        x_train=x_train,
-        y_train=y_train,
-        x_val=x_val,
-        y_val=y_val,
-        x_test=x_test,
-        y_test=y_test,
-        vocabulary=("good",),
-        source="toy.csv",
-        name="toy",
-        digest="ab" * 32,
-    )
+# Every test here trains, starts a fresh interpreter or opens a SQLite store.
+pytestmark = pytest.mark.slow
 
 
 class FailAtEpoch(keras.callbacks.Callback):
@@ -60,15 +38,7 @@ def test_tracked_run_logs_params_epoch_metrics_summary_and_artifacts(tracking_ur
     history = client.get_metric_history(run_id, "val_accuracy")
     assert [metric.step for metric in history] == [1, 2, 3, 4]
     assert [metric.value for metric in history] == pytest.approx(result.history["val_accuracy"])
-    for name in (
-        "best_epoch",
-        "best_val_loss",
-        "best_val_accuracy",
-        "test_loss",
-        "test_accuracy",
-        "train_seconds",
-        "param_count",
-    ):
+    for name in SUMMARY_METRICS:
         assert run.data.metrics[name] == pytest.approx(result.summary_metrics()[name]), name
     artifacts = {item.path for item in client.list_artifacts(run_id)}
     assert {"checkpoints", "config.json", "learning_curves.png", "model_summary.txt"} <= artifacts

@@ -4,9 +4,9 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import make_splits
 
 from rnn_tracking.config import TrainConfig
-from rnn_tracking.data import Splits
 from rnn_tracking.train import compile_model, select_best_epoch, train_model
 
 TOY = TrainConfig(num_words=10, maxlen=3, units=2, embedding_dim=2, epochs=3, batch_size=2)
@@ -16,24 +16,14 @@ def make_toy_splits():
     """Two classes told apart by token 4 versus token 5, 2x3 arrays per split."""
     x = np.array([[1, 4, 4], [1, 5, 5]], dtype="int32")
     y = np.array([1, 0], dtype="int32")
-    return Splits(
-        x_train=x,
-        y_train=y,
-        x_val=x,
-        y_val=y,
-        x_test=x,
-        y_test=y,
-        vocabulary=("good", "bad"),
-        source="toy",
-        name="toy",
-        digest="0" * 64,
-    )
+    return make_splits((x, y), vocabulary=("good", "bad"))
 
 
 def test_best_epoch_is_lowest_finite_validation_loss():
     assert select_best_epoch({"val_loss": [0.9, 0.5, float("nan"), 0.7]}) == 1
 
 
+@pytest.mark.slow
 def test_training_records_every_epoch_metric_and_selects_on_validation(tmp_path):
     checkpoint = tmp_path / "best.keras"
     result = train_model(TOY, make_toy_splits(), checkpoint)
@@ -47,6 +37,7 @@ def test_training_records_every_epoch_metric_and_selects_on_validation(tmp_path)
     assert checkpoint.exists()
 
 
+@pytest.mark.slow
 def test_test_metrics_come_from_restored_best_weights(tmp_path):
     import keras
 
@@ -64,6 +55,7 @@ def test_same_seed_gives_same_weights():
     assert all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
 
 
+@pytest.mark.slow
 def test_extra_callbacks_see_epoch_seconds(tmp_path):
     import keras
 
@@ -77,6 +69,7 @@ def test_extra_callbacks_see_epoch_seconds(tmp_path):
     assert len(seen) == 3 and all(seconds > 0 for seconds in seen)
 
 
+@pytest.mark.slow
 def test_a_diverged_training_raises_naming_the_epoch_and_the_rate(tmp_path):
     from rnn_tracking.train import TrainingDiverged
 
@@ -95,6 +88,7 @@ def test_a_diverged_training_raises_naming_the_epoch_and_the_rate(tmp_path):
         train_model(config, make_toy_splits(), tmp_path / "best.keras")
 
 
+@pytest.mark.slow
 def test_a_finite_training_is_not_called_diverged(tmp_path):
     result = train_model(TOY, make_toy_splits(), tmp_path / "best.keras")
     assert np.isfinite(result.history["loss"]).all()
@@ -118,6 +112,7 @@ def test_plateau_schedule_lowers_the_rate_after_an_epoch_without_progress(tmp_pa
     )
 
 
+@pytest.mark.slow
 def test_recipe_knobs_train_end_to_end(tmp_path):
     config = dataclasses.replace(
         TOY,
