@@ -201,15 +201,6 @@ def side_label(side: str) -> str:
 # --- The space, the data ------------------------------------------------------------------
 
 
-def space_api() -> tuple[Any, tuple[str, ...]]:
-    """Returns `read_space` and the data fields, wherever the space module lives today."""
-    try:
-        from rnn_tracking.sweep.space import SPLIT_FIELDS, read_space
-    except ImportError:
-        from rnn_tracking.space import SPLIT_FIELDS, read_space
-    return read_space, tuple(SPLIT_FIELDS)
-
-
 def write_bench_space(args: argparse.Namespace, folder: Path) -> Path:
     """Copies the space file with this run's max_reviews (and --short's epoch cap) fixed.
 
@@ -352,7 +343,8 @@ def run_platform(space_path: Path, args: argparse.Namespace, folder: Path) -> di
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend
 
-    read_space, _ = space_api()
+    from rnn_tracking.sweep.space import read_space
+
     space = read_space(space_path, data=args.data)
     folder.mkdir(parents=True, exist_ok=True)
     journal = folder / "optuna.journal"
@@ -829,7 +821,9 @@ def main(argv: list[str] | None = None) -> int:
     # Each trial compiles a new model, and TensorFlow warns about retracing once per trial.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     started = time.perf_counter()
-    read_space, split_fields = space_api()
+    from rnn_tracking.sweep.space import SPLIT_FIELDS as split_fields
+    from rnn_tracking.sweep.space import read_space
+
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(args.workdir or scratch).resolve()
         workdir.mkdir(parents=True, exist_ok=True)
