@@ -271,7 +271,7 @@ def log_checkpoint(checkpoint_path: Path) -> None:
 
 
 def log_resolved_config(config: TrainConfig) -> None:
-    """Logs the config as JSON, with the data source that `data=''` resolved to."""
+    """Logs the config as JSON, with the data source that `data='auto'` resolved to."""
     resolved = dataclasses.asdict(config) | {"resolved_data": resolve_data_source(config)}
     mlflow.log_text(json.dumps(resolved, indent=2), "config.json")
 
