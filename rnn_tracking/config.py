@@ -67,7 +67,7 @@ class TrainConfig:
         False, "Wrap each recurrent layer in Bidirectional; the tutorial does not."
     )
     embedding_dim: int = _knob(16, "Size of each word vector; the tutorial's Embedding(500, 16).")
-    # The recipe: off by default, so the defaults stay the tutorial's model (docs/recipe.md).
+    # The recipe: off by default, so the defaults stay the tutorial's model (README, Parameters).
     pooling: str = _knob(
         "last",
         f"How the last recurrent layer sums up a review, one of {', '.join(POOLINGS)}: 'last' "

@@ -2,7 +2,7 @@
 
 Each command's options are one frozen dataclass whose fields carry their default and the
 reason for it, as `TrainConfig` does for training. The command line is built from these
-fields (`rnn_tracking.cli.options`), and a test checks MLproject against them. One name per
+fields (`rnn_tracking.cli.parser`), and a test checks MLproject against them. One name per
 option end to end: the field, the MLproject parameter and the CLI flag (`--n-trials`, also
 accepted as `--n_trials`).
 

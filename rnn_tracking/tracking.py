@@ -37,9 +37,8 @@ from rnn_tracking.data import Splits
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 
-# Kept here for callers of the tracking API; they live in `runs`.
+# Kept here for callers of the tracking API; it lives in `runs`.
 select_experiment = runs.select_experiment
-take_launcher_run_id = runs.take_launcher_run_id
 
 EPOCH_METRICS = (
     "loss",
@@ -272,7 +271,7 @@ def log_checkpoint(checkpoint_path: Path) -> None:
 
 
 def log_resolved_config(config: TrainConfig) -> None:
-    """Logs the config as JSON, with the data source that `data=''` resolved to."""
+    """Logs the config as JSON, with the data source that `data='auto'` resolved to."""
     resolved = dataclasses.asdict(config) | {"resolved_data": resolve_data_source(config)}
     mlflow.log_text(json.dumps(resolved, indent=2), "config.json")
 

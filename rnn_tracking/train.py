@@ -192,6 +192,21 @@ def compile_for_inference(model: keras.Model, with_macro_f1: bool = False) -> No
 def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.callbacks.Callback]:
     """Returns the tutorial's callbacks (best-only checkpoint, early stopping on val_loss),
     and ReduceLROnPlateau when `lr_schedule=plateau`."""
+    return [
+        EpochTimer(),
+        keras.callbacks.ModelCheckpoint(
+            str(checkpoint_path), monitor=SELECTION_METRIC, save_best_only=True
+        ),
+        *build_selection_callbacks(config),
+    ]
+
+
+def build_selection_callbacks(config: TrainConfig) -> list[keras.callbacks.Callback]:
+    """Returns the callbacks that decide a training's result: early stopping on val_loss
+    with the best weights restored, then ReduceLROnPlateau when `lr_schedule=plateau`.
+
+    The benchmarks train their peers' models with exactly these (bench/peers).
+    """
     schedule = []
     if config.lr_schedule == "plateau":
         # Halve the rate after one epoch without progress: it acts before early stopping
@@ -202,10 +217,6 @@ def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.ca
             )
         )
     return [
-        EpochTimer(),
-        keras.callbacks.ModelCheckpoint(
-            str(checkpoint_path), monitor=SELECTION_METRIC, save_best_only=True
-        ),
         keras.callbacks.EarlyStopping(
             monitor=SELECTION_METRIC, patience=config.patience, restore_best_weights=True
         ),

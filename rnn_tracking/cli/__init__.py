@@ -3,7 +3,7 @@
 `rnn-tracking train --arch gru --units 16` (also `python -m rnn_tracking train ...`) parses
 argv into a validated `TrainConfig`, loads the data, and trains inside one MLflow run. Every
 command's parser is built from field metadata (`rnn_tracking.config`, `rnn_tracking.options`),
-the one home of defaults; `cli.options` builds it and `cli.commands` runs each command.
+the one home of defaults; `cli.parser` builds it and `cli.commands` runs each command.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from rnn_tracking.cli.commands import (
     end_pending_run,
     seed_configs,
 )
-from rnn_tracking.cli.options import (
+from rnn_tracking.cli.parser import (
     OneLineParser,
     UsageError,
     add_command_options,

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from rnn_tracking.cli.options import UsageError, read_config, read_options
+from rnn_tracking.cli.parser import UsageError, read_config, read_options
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.options import (
     BaselineOptions,

@@ -39,7 +39,6 @@ HOMES = {
     "read_encoding": "text_model",
     "load_keras_model": "text_model",
     "ReviewScore": "text_model",
-    "score_reviews": "text_model",
     "score_classes": "text_model",
     "make_scores": "text_model",
     "TextReviewModel": "text_model",

@@ -277,11 +277,6 @@ class ReviewScore(pydantic.BaseModel):
         return {name: value for name, value in handler(self).items() if value is not None}
 
 
-def score_reviews(model: keras.Model, encoding: Encoding, reviews: Sequence[str]) -> np.ndarray:
-    """Returns the probability that each review is positive: float64 of shape (len(reviews),)."""
-    return score_classes(model, encoding, reviews).reshape(-1)
-
-
 def score_classes(model: keras.Model, encoding: Encoding, reviews: Sequence[str]) -> np.ndarray:
     """Returns the model's outputs, float64: shape (n, 1) for two classes, else (n, K)."""
     width = 1 if len(encoding.classes) == 2 else len(encoding.classes)

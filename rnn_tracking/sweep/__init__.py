@@ -24,7 +24,7 @@ The rooms, in import order:
 | `sampling` | samplers reseeded per trial, pruners, `load_space` |
 | `storage` | journal and database storages with heartbeats, stale trials |
 | `trials` | the objective: data cache, reporter, runner, the tally |
-| `study` | loading or creating the study and naming its parent run; table, plots |
+| `study` | loading or creating the study and naming its parent run; progress, table, plots |
 | `session` | one worker's loop, its progress lines, `run_sweep` |
 | `workers` | `--workers N`: child worker processes on one study, their merged lines |
 
@@ -100,12 +100,14 @@ _HOMES = {
         "MULTI_OBJECTIVE_PLOTS",
         "PLOTS",
         "SPACE_ATTR",
+        "StudyProgress",
         "attach_study",
         "best_trial",
         "check_same_space",
         "load_study_if_exists",
         "param_importances",
         "pareto_trials",
+        "read_progress",
         "study_figures",
         "trials_table",
         "wait_for_parent",

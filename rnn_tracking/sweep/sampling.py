@@ -142,8 +142,11 @@ def make_pruner(space: SearchSpace) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def describe_pruner(space: SearchSpace) -> str:
-    """Spells the pruner and its options for the parent run's tag (`MedianPruner(...)`)."""
-    pruner = make_pruner(space)
+def describe_pruner(space: SearchSpace, pruner: optuna.pruners.BasePruner | None = None) -> str:
+    """Spells the pruner and its options for the parent run's tag (`MedianPruner(...)`).
+
+    `pruner` is the space's pruner where the caller has built it already.
+    """
+    pruner = pruner or make_pruner(space)
     options = ", ".join(f"{key}={value}" for key, value in space.pruner[1].items())
     return f"{type(pruner).__name__}({options})"

@@ -23,7 +23,7 @@ from rnn_tracking import runs
 from rnn_tracking.config import format_value
 from rnn_tracking.options import SweepOptions
 from rnn_tracking.sweep import parent_run
-from rnn_tracking.sweep.sampling import describe_pruner, make_sampler
+from rnn_tracking.sweep.sampling import describe_pruner, make_pruner, make_sampler
 from rnn_tracking.sweep.space import SearchSpace
 from rnn_tracking.sweep.storage import (
     GRACE_HEARTBEATS,
@@ -33,12 +33,11 @@ from rnn_tracking.sweep.storage import (
     redact_storage,
 )
 from rnn_tracking.sweep.study import (
+    StudyProgress,
     attach_study,
-    best_trial,
     param_importances,
-    pareto_trials,
+    read_progress,
     study_figures,
-    trials_table,
 )
 from rnn_tracking.sweep.trials import SplitsCache, Tally, TrialRunner, tally_trials
 
@@ -155,8 +154,9 @@ class Sweep:
                 self.echo("this worker's trial was failed as stale by another worker; going on")
 
     def after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
-        """Prints the progress line and updates the parent run's counts and table."""
-        tally = tally_trials(study.get_trials(deepcopy=False))
+        """Reads the study once, prints the progress line and updates the parent run's counts
+        and table."""
+        progress = read_progress(study, self.space)
         state = STATE_NAMES.get(trial.state, trial.state.name.lower())
         if trial.state == TrialState.COMPLETE and self.space.multi_objective:
             what = "complete, values " + ", ".join(f"{value:.4g}" for value in trial.values)
@@ -166,20 +166,21 @@ class Sweep:
             what = f"pruned at epoch {max(trial.intermediate_values, default=0)}"
         else:
             what = f"{state}: {self.runner.errors.get(trial.number, 'see the log above')}"
-        best = best_trial(study)
+        best = progress.best
         best_text = (
             f"best {best.value:.4f} (trial {best.number})" if best else "no complete trial yet"
         )
         if self.space.multi_objective:
-            best_text = f"Pareto front: {len(pareto_trials(study))} trial(s)"
+            best_text = f"Pareto front: {len(progress.pareto)} trial(s)"
         self.echo(
-            f"[{tally.done}/{self.n_trials}] trial {trial.number} {what} | {best_text} | "
+            f"[{progress.tally.done}/{self.n_trials}] trial {trial.number} {what} | {best_text} | "
             f"{describe_params(trial.params)} | elapsed {format_elapsed(time.monotonic() - self.started)}"
         )
-        self.log_progress(tally, best)
+        self.log_progress(progress)
 
-    def log_progress(self, tally: Tally, best: FrozenTrial | None) -> None:
+    def log_progress(self, progress: StudyProgress) -> None:
         """Logs the counts, the best value and the trials table on the parent run."""
+        tally, best = progress.tally, progress.best
         metrics = {
             "complete_trials": tally.complete,
             "pruned_trials": tally.pruned,
@@ -189,9 +190,9 @@ class Sweep:
         if best is not None:
             metrics |= {"best_value": float(best.value), "best_trial": best.number}
         if self.space.multi_objective:
-            metrics["pareto_trials"] = len(pareto_trials(self.study))
+            metrics["pareto_trials"] = len(progress.pareto)
         parent_run.log_study_metrics(self.parent_run_id, metrics, step=tally.done)
-        parent_run.log_study_table(self.parent_run_id, trials_table(self.study, self.space))
+        parent_run.log_study_table(self.parent_run_id, progress.table)
 
     def log_importances(self, tally: Tally) -> None:
         """Logs the parameter importances as numbers on the parent, once there are any."""
@@ -204,15 +205,17 @@ class Sweep:
 
     def finish(
         self, status: str, log_best: bool, error: BaseException | None = None
-    ) -> tuple[Tally, FrozenTrial | None]:
+    ) -> StudyProgress:
         """Logs the summary, artifacts and (once final) the best params; ends the parent.
 
         The parent ends with `status` (and `error`, if any) by the one status policy, but
         stays RUNNING while other workers still run trials of the study.
         """
-        tally = self.current_tally()
-        best = best_trial(self.study)
-        self.log_progress(tally, best)
+        # Failing stale trials first queues them again, so the counts read after are final.
+        self.current_tally()
+        progress = read_progress(self.study, self.space)
+        tally, best = progress.tally, progress.best
+        self.log_progress(progress)
         self.log_importances(tally)
         figures, skipped = study_figures(self.study, self.space.objectives)
         parent_run.log_study_artifacts(self.parent_run_id, self.space.path, figures)
@@ -231,7 +234,7 @@ class Sweep:
                     "best_trial and trials.csv"
                 )
         parent_run.end_study_parent(status, error, still_running=tally.running > 0)
-        return tally, best
+        return progress
 
 
 @dataclass(frozen=True)
@@ -293,18 +296,21 @@ def open_study(
         location, heartbeat_interval=heartbeat_interval, stale_trial_callback=stale
     )
     runs.select_experiment(experiment_name)
+    # The sampler and the pruner of this start, built once: the tags spell them, and the
+    # study, loaded or created, uses them.
+    sampler, pruner = make_sampler(space), make_pruner(space)
     parent_tags = {
         runs.STUDY_TAG: name,
         "optuna_storage": redact_storage(location),
-        "optuna_sampler": str(make_sampler(space)),
-        "optuna_pruner": describe_pruner(space),
+        "optuna_sampler": str(sampler),
+        "optuna_pruner": describe_pruner(space, pruner),
         "optuna_metric": ",".join(space.objectives or (space.metric,)),
         "optuna_direction": ",".join(space.directions),
         "sweep_space": space.path.name,
     }
     if space.description:
         parent_tags["mlflow.note.content"] = space.description
-    study, parent_run_id = attach_study(space, name, backend, parent_tags, echo)
+    study, parent_run_id = attach_study(space, name, backend, (sampler, pruner), parent_tags, echo)
     return OpenedStudy(name, location, study, parent_run_id, splits)
 
 
@@ -371,14 +377,14 @@ def run_sweep(
         sweep.finish(runs.FAILED, log_best=False, error=error)
         raise
     # The best_ params are final only when the study holds all its trials.
-    tally, best = sweep.finish(runs.FINISHED, log_best=stopped_by == "n_trials")
+    progress = sweep.finish(runs.FINISHED, log_best=stopped_by == "n_trials")
     return SweepOutcome(
         study_name=name,
         storage=redact_storage(location),
         parent_run_id=parent_run_id,
-        tally=tally,
+        tally=progress.tally,
         n_trials=n_trials,
-        best_trial=best,
+        best_trial=progress.best,
         stopped_by=stopped_by,
-        pareto_trials=tuple(pareto_trials(study)) if space.multi_objective else (),
+        pareto_trials=progress.pareto,
     )

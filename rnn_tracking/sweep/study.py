@@ -11,6 +11,7 @@ import json
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,9 @@ from optuna.trial import FrozenTrial, TrialState
 
 from rnn_tracking import runs
 from rnn_tracking.sweep import parent_run
-from rnn_tracking.sweep.sampling import make_pruner, make_sampler
 from rnn_tracking.sweep.space import SearchSpace
 from rnn_tracking.sweep.storage import RUN_ATTR
+from rnn_tracking.sweep.trials import Tally, tally_trials
 
 # How long a worker that joins a new study waits for its creator to name the parent run.
 PARENT_WAIT_SECONDS = 30.0
@@ -32,13 +33,15 @@ SPACE_ATTR = "space"
 
 
 def load_study_if_exists(
-    name: str, storage: optuna.storages.BaseStorage, space: SearchSpace
+    name: str,
+    storage: optuna.storages.BaseStorage,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
 ) -> optuna.Study | None:
-    """Loads the study called `name`, or returns None when the storage has none."""
+    """Loads the study called `name` with this sampler and pruner, or returns None when the
+    storage has none."""
     try:
-        return optuna.load_study(
-            study_name=name, storage=storage, sampler=make_sampler(space), pruner=make_pruner(space)
-        )
+        return optuna.load_study(study_name=name, storage=storage, sampler=sampler, pruner=pruner)
     except KeyError:
         return None
 
@@ -81,10 +84,13 @@ def attach_study(
     space: SearchSpace,
     name: str,
     storage: optuna.storages.BaseStorage,
+    search: tuple[optuna.samplers.BaseSampler, optuna.pruners.BasePruner],
     parent_tags: dict[str, str],
     echo: Callable[[str], None],
 ) -> tuple[optuna.Study, str]:
     """Loads or creates the study and makes its one parent run active; returns both.
+
+    `search` is the (sampler, pruner) pair the caller built once for this start.
 
     Two workers may start a new study at once. Each makes a candidate parent run, then asks
     the storage to create the study: the storage lets exactly one succeed (study names are
@@ -93,7 +99,8 @@ def attach_study(
     study reuses its parent. Under `mlflow run`, the run it made is the candidate; when it
     cannot be the parent, it is kept nested under the parent as a session run.
     """
-    study = load_study_if_exists(name, storage, space)
+    sampler, pruner = search
+    study = load_study_if_exists(name, storage, sampler, pruner)
     if study is not None:
         check_same_space(study, space)
     launcher = runs.take_launcher_run_id()
@@ -106,11 +113,11 @@ def attach_study(
                     study_name=name,
                     storage=storage,
                     directions=space.directions,
-                    sampler=make_sampler(space),
-                    pruner=make_pruner(space),
+                    sampler=sampler,
+                    pruner=pruner,
                 )
             except optuna.exceptions.DuplicatedStudyError:
-                study = load_study_if_exists(name, storage, space)
+                study = load_study_if_exists(name, storage, sampler, pruner)
                 parent = wait_for_parent(study)
                 if launcher is None:
                     parent_run.discard_run(candidate, superseded_by=parent or "")
@@ -147,6 +154,28 @@ def attach_study(
             else:
                 parent_run.fail_orphaned_run(run_id, runs.describe_error(error))
         raise
+
+
+@dataclass(frozen=True)
+class StudyProgress:
+    """What a study holds now, read once after each trial: its counts, its best trial (None
+    before the first complete one, and for a multi-objective study), its Pareto front (only
+    for a multi-objective study) and its trials table as CSV."""
+
+    tally: Tally
+    best: FrozenTrial | None
+    pareto: tuple[FrozenTrial, ...]
+    table: str
+
+
+def read_progress(study: optuna.Study, space: SearchSpace) -> StudyProgress:
+    """Reads the study's counts, best trial, Pareto front and trials table (see above)."""
+    return StudyProgress(
+        tally=tally_trials(study.get_trials(deepcopy=False)),
+        best=best_trial(study),
+        pareto=tuple(pareto_trials(study)) if space.multi_objective else (),
+        table=trials_table(study, space),
+    )
 
 
 def trials_table(study: optuna.Study, space: SearchSpace) -> str:

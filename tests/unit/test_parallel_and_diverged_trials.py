@@ -103,7 +103,7 @@ def test_child_command_joins_the_resolved_study_as_one_worker_with_every_option_
     command = workers_room.build_child_command(options, "gru", "/tmp/optuna.journal")
     assert command[:4] == [sys.executable, "-m", "rnn_tracking", "sweep"]
     args = cli.build_parser().parse_args(command[3:])
-    given = cli.options.read_options(args, SweepOptions)
+    given = cli.parser.read_options(args, SweepOptions)
     assert given == dataclasses.replace(
         options, study_name="gru", storage="/tmp/optuna.journal", workers=1
     )

@@ -1,7 +1,9 @@
-"""The shipped space files, and bench/search_vs_peers.py's translation of them (no training)."""
+"""The shipped space files, and bench/peers' translation of them (no training)."""
 
-import importlib.util
+import importlib
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import optuna
 import pytest
@@ -15,12 +17,14 @@ SPACES = ("small-budget", "unconstrained")
 
 
 def load_bench():
-    spec = importlib.util.spec_from_file_location(
-        "search_vs_peers", ROOT / "bench" / "search_vs_peers.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """Imports the bench's rooms (bench/peers) and returns them as one namespace."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    rooms = [
+        importlib.import_module(f"bench.peers.{name}")
+        for name in ("settings", "curves", "render", "side_optuna", "side_keras_tuner")
+    ]
+    return SimpleNamespace(**{k: v for room in rooms for k, v in vars(room).items()})
 
 
 def corners(space):
