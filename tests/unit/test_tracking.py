@@ -152,3 +152,17 @@ def test_a_diverged_run_ends_failed_with_its_reason_and_no_summary(tracking_uri)
     assert run.data.tags["error"].startswith("TrainingDiverged: the loss became non-finite")
     assert int(run.data.tags["diverged"]) >= 1
     assert "test_accuracy" not in run.data.metrics
+
+
+def test_tracked_run_logs_test_predictions_that_give_its_test_accuracy(tracking_uri, tmp_path):
+    from rnn_tracking.predictions import PREDICTIONS_ARTIFACT, load_test_predictions
+
+    splits = make_toy_splits()
+    run_id, result = track_training(TOY, splits)
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=PREDICTIONS_ARTIFACT, dst_path=str(tmp_path)
+    )
+    predictions = load_test_predictions(path)
+    assert predictions.label.tolist() == splits.y_test.tolist()
+    assert predictions.accuracy == pytest.approx(result.test_accuracy)
+    assert len(MlflowClient().get_run(run_id).data.tags["test_digest"]) == 32
