@@ -240,6 +240,19 @@ class PromoteOptions:
         "Validation metric that picks the best run: best_val_* or val_*; losses are "
         "minimized, the rest maximized. Validation, so that the test split stays unseen.",
     )
+    alpha: float = _knob(
+        0.05,
+        "Significance level of the gate's McNemar test: the challenger must beat the champion "
+        "on the paired test reviews at p < alpha. 0.05, the usual level: a promotion by "
+        "chance at most once in twenty when the two models are equally good.",
+        metavar="P",
+    )
+    force: bool = _knob(
+        False,
+        "Skip the gate (champion on the same test reviews, McNemar test, linear baseline) and "
+        "promote anyway; the model version is tagged gate=forced.",
+        flag=True,
+    )
 
 
 MODEL_URI_HELP = "The text model: runs:/RUN_ID/text_model, models:/NAME@champion, or a local path."

@@ -259,7 +259,8 @@ def command_predict(args: argparse.Namespace) -> int:
 
 
 def command_promote(args: argparse.Namespace) -> int:
-    """Registers the best run's text model and points the `champion` alias at it."""
+    """Registers the best run's text model and points the `champion` alias at it, if it
+    passes the gate (or `--force`); a refused challenger prints the gate's table and exits 1."""
     from rnn_tracking import serving
 
     try:
@@ -270,12 +271,21 @@ def command_promote(args: argparse.Namespace) -> int:
             experiment_names=list(options.experiment_name) or None,
             filter_string=options.filter,
             metric=options.metric,
+            alpha=options.alpha,
+            force=options.force,
         )
+    except serving.PromotionRefused as refused:
+        print(refused.decision.describe_table())
+        print(f"{PROGRAM} promote: refused: {refused}", file=sys.stderr)
+        return EXIT_FAILED
     except ValueError as error:
         raise UsageError(str(error)) from error
+    if promotion.decision is not None:
+        print(promotion.decision.describe_table())
+    gate = "gate skipped (--force); " if promotion.forced else ""
     print(
         f"registered {promotion.name} version {promotion.version} from run {promotion.run_id} "
-        f"({promotion.metric} {promotion.value:.4f}); alias {serving.CHAMPION_ALIAS} -> "
+        f"({promotion.metric} {promotion.value:.4f}); {gate}alias {serving.CHAMPION_ALIAS} -> "
         f"{promotion.model_uri}"
     )
     return EXIT_OK
