@@ -117,7 +117,11 @@ def start_tracked_run(
         **(tags or {}),
     }
     with runs.open_run(
-        name, nested=nested, tags=run_tags, killed_exceptions=killed_exceptions
+        name,
+        nested=nested,
+        tags=run_tags,
+        killed_exceptions=killed_exceptions,
+        system_metrics=True,
     ) as run:
         log_params_once(run.info.run_id, config_to_params(config))
         mlflow.set_tag(runs.REPRODUCE_TAG, f"rnn-tracking rerun {run.info.run_id}")

@@ -38,6 +38,13 @@ def prepare_tracking_store() -> None:
     prepare()
 
 
+def record_system_metrics(enabled: bool) -> None:
+    """Turns the system metrics and cost summaries of this process's runs on or off."""
+    from rnn_tracking.runs import record_system_metrics as record
+
+    record(enabled)
+
+
 def end_pending_run() -> None:
     """Ends FAILED the run `mlflow run` created for us, if our code never got to open it."""
     if os.environ.get("MLFLOW_RUN_ID"):
@@ -105,6 +112,7 @@ def command_train(args: argparse.Namespace) -> int:
     try:
         config = read_config(args)
         options = read_options(args, TrainOptions)
+        record_system_metrics(options.system_metrics)
         loaded = [(each, load_splits(each)) for each in seed_configs(config, options.seeds)]
     except ValueError as error:
         raise UsageError(str(error)) from error
@@ -297,6 +305,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
     try:
         options = read_options(args, EvaluateOptions)
+        record_system_metrics(options.system_metrics)
     except ValueError as error:
         raise UsageError(str(error)) from error
     tracking.select_experiment(options.experiment_name)
@@ -338,6 +347,7 @@ def command_sweep(args: argparse.Namespace) -> int:
 
     try:
         options = read_options(args, SweepOptions)
+        record_system_metrics(options.system_metrics)
         space = sweep.load_space(options.space, data=options.data, seed=options.seed)
         if options.workers > 1:
             outcome = sweep.run_workers(space, options, echo=echo)
