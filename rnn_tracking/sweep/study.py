@@ -119,6 +119,8 @@ def attach_study(
                     parent_run.keep_as_session(launcher, parent, name)
                     launcher = candidate = None
             else:
+                # optuna-dashboard then labels the objectives by name, not "Objective 0".
+                study.set_metric_names(list(space.objective_names))
                 study.set_user_attr(SPACE_ATTR, space.describe())
                 study.set_user_attr(PARENT_ATTR, candidate)
                 echo(f"study {name!r}: new; parent run {candidate}")
