@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -94,6 +94,9 @@ class BaselineResult:
     solver: str = SOLVER
     best_val_macro_f1: float = float("nan")
     test_macro_f1: float = float("nan")
+    # The chosen model's probabilities on each test review, in test-split order: (n,) of
+    # class 1 for two classes, (n, K) else; logged as `test_predictions.npz`.
+    test_probabilities: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def summary_metrics(self) -> dict[str, float]:
         """Returns the metrics under the names the neural runs and the report use."""
@@ -205,6 +208,7 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
     best_c, model = best
     # The chosen model's one look at the test split.
     x_test = vectorizer.transform(data.test)
+    test_probabilities = model.predict_proba(x_test)
 
     def macro_f1(x, y) -> float:
         return float(
@@ -218,13 +222,16 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
         best_val_accuracy=accuracies[best_c],
         best_val_loss=float(log_loss(data.y_val, model.predict_proba(x_val), labels=everyone)),
         test_accuracy=float(accuracy_score(data.y_test, model.predict(x_test))),
-        test_loss=float(log_loss(data.y_test, model.predict_proba(x_test), labels=everyone)),
+        test_loss=float(log_loss(data.y_test, test_probabilities, labels=everyone)),
         train_seconds=train_seconds,
         param_count=int(model.coef_.size + model.intercept_.size),
         feature_count=int(x_train.shape[1]),
         solver=solver,
         best_val_macro_f1=macro_f1(x_val, data.y_val),
         test_macro_f1=macro_f1(x_test, data.y_test),
+        test_probabilities=(
+            test_probabilities[:, 1] if len(everyone) == 2 else test_probabilities
+        ).astype(np.float32),
     )
 
 
@@ -257,7 +264,7 @@ def track_baseline(config: TrainConfig, data: BaselineData, result: BaselineResu
     import mlflow
 
     from rnn_tracking import runs
-    from rnn_tracking.tracking import log_params_once
+    from rnn_tracking.tracking import log_params_once, log_test_predictions
 
     tags = {
         runs.ARCH_TAG: BASELINE_ARCH,
@@ -276,6 +283,10 @@ def track_baseline(config: TrainConfig, data: BaselineData, result: BaselineResu
             },
             "c_search.json",
         )
+        if result.test_probabilities is not None:
+            log_test_predictions(
+                config, data.digest, data.classes, data.y_test, result.test_probabilities
+            )
         return run.info.run_id
 
 

@@ -27,6 +27,11 @@ EXPERIMENT_HELP = (
     "MLflow experiment to record into; unset means $MLFLOW_EXPERIMENT_NAME, else MLflow's Default."
 )
 VERBOSE_HELP = "Keras fit output: 0 silent, 1 progress bar, 2 one line per epoch."
+SYSTEM_METRICS_HELP = (
+    "Record MLflow's system metrics (CPU, memory, disk, network, GPU; one sample per 10 s) "
+    "and the cost summaries cpu_seconds and peak_rss_mb on each run: on by default, so the "
+    "report can weigh accuracy against cost. Changes nothing in the model."
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class TrainOptions:
     verbose: int = _knob(
         2, VERBOSE_HELP + " One line per epoch reads well in logs.", choices=VERBOSITIES
     )
+    system_metrics: bool = _knob(True, SYSTEM_METRICS_HELP)
 
 
 @dataclass(frozen=True)
@@ -103,6 +109,7 @@ class SweepOptions:
         VERBOSE_HELP + " Trials train silently: the sweep prints one line per trial instead.",
         choices=VERBOSITIES,
     )
+    system_metrics: bool = _knob(True, SYSTEM_METRICS_HELP)
 
 
 @dataclass(frozen=True)
@@ -240,6 +247,19 @@ class PromoteOptions:
         "Validation metric that picks the best run: best_val_* or val_*; losses are "
         "minimized, the rest maximized. Validation, so that the test split stays unseen.",
     )
+    alpha: float = _knob(
+        0.05,
+        "Significance level of the gate's McNemar test: the challenger must beat the champion "
+        "on the paired test reviews at p < alpha. 0.05, the usual level: a promotion by "
+        "chance at most once in twenty when the two models are equally good.",
+        metavar="P",
+    )
+    force: bool = _knob(
+        False,
+        "Skip the gate (champion on the same test reviews, McNemar test, linear baseline) and "
+        "promote anyway; the model version is tagged gate=forced.",
+        flag=True,
+    )
 
 
 MODEL_URI_HELP = "The text model: runs:/RUN_ID/text_model, models:/NAME@champion, or a local path."
@@ -266,6 +286,7 @@ class EvaluateOptions:
         metavar="N",
     )
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
+    system_metrics: bool = _knob(True, SYSTEM_METRICS_HELP)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,12 @@ from rnn_tracking.config import (
     resolve_data_source,
 )
 from rnn_tracking.data import Splits
+from rnn_tracking.predictions import (
+    PREDICTIONS_ARTIFACT,
+    digest_test_split,
+    make_test_predictions,
+    save_test_predictions,
+)
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 
@@ -110,7 +116,11 @@ def start_tracked_run(
         **(tags or {}),
     }
     with runs.open_run(
-        name, nested=nested, tags=run_tags, killed_exceptions=killed_exceptions
+        name,
+        nested=nested,
+        tags=run_tags,
+        killed_exceptions=killed_exceptions,
+        system_metrics=True,
     ) as run:
         log_params_once(run.info.run_id, config_to_params(config))
         mlflow.set_tag(runs.REPRODUCE_TAG, f"rnn-tracking rerun {run.info.run_id}")
@@ -238,6 +248,10 @@ def log_classes(splits: Splits) -> None:
 def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult) -> None:
     """Logs the summary metrics and the artifacts of a finished training."""
     mlflow.log_metrics(result.summary_metrics())
+    if result.test_probabilities is not None:
+        log_test_predictions(
+            config, splits.digest, splits.classes, splits.y_test, result.test_probabilities
+        )
     mlflow.log_text(summarize_model(result.model), "model_summary.txt")
     with tempfile.TemporaryDirectory() as scratch:
         log_learning_curves(result.history, Path(scratch))
@@ -245,6 +259,28 @@ def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult
         log_keras_model(result.model, splits.x_test[:2])
         # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
         log_text_model(config, splits.vocabulary, result.model, splits.classes)
+
+
+def log_test_predictions(
+    config: TrainConfig,
+    data_digest: str,
+    classes: Sequence[str],
+    labels: np.ndarray,
+    probabilities: np.ndarray,
+) -> str:
+    """Logs `test_predictions.npz` and the `test_digest` tag of the active run; returns the digest.
+
+    `labels` (n,) and `probabilities` ((n,) or (n, K)) are in test-split order. Training and
+    baseline runs both log them, so the promotion gate can pair any two on the same reviews.
+    """
+    digest = digest_test_split(data_digest, config.max_reviews, config.seed, classes, labels)
+    predictions = make_test_predictions(labels, probabilities)
+    with tempfile.TemporaryDirectory() as scratch:
+        mlflow.log_artifact(
+            str(save_test_predictions(predictions, Path(scratch) / PREDICTIONS_ARTIFACT))
+        )
+    mlflow.set_tag(runs.TEST_DIGEST_TAG, digest)
+    return digest
 
 
 @contextmanager

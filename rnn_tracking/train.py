@@ -67,6 +67,9 @@ class TrainResult:
     param_count: int
     best_val_macro_f1: float = float("nan")
     test_macro_f1: float = float("nan")
+    # The restored model's output on each test review, in test-split order: (n,) float32
+    # probabilities of class 1 for two classes, (n, K) class probabilities for K >= 3.
+    test_probabilities: np.ndarray | None = None
 
     @property
     def epochs_run(self) -> int:
@@ -278,6 +281,9 @@ def train_model(
     tested = model.evaluate(
         splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0, return_dict=True
     )
+    # The per-review predictions the promotion gate pairs between models: one more forward
+    # pass over test, a small fraction of an epoch (evaluate returns no predictions).
+    probabilities = model.predict(splits.x_test, batch_size=config.batch_size, verbose=0)
     compile_for_inference(model)
     val_macro_f1 = history.get(f"val_{MACRO_F1}")
     return TrainResult(
@@ -292,4 +298,13 @@ def train_model(
         param_count=int(model.count_params()),
         best_val_macro_f1=float(val_macro_f1[best]) if val_macro_f1 else float("nan"),
         test_macro_f1=float(tested.get(MACRO_F1, float("nan"))),
+        test_probabilities=squeeze_probabilities(probabilities),
     )
+
+
+def squeeze_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """Returns float32 probabilities: (n,) for one sigmoid output, else (n, K)."""
+    probabilities = np.asarray(probabilities, dtype=np.float32)
+    if probabilities.ndim == 2 and probabilities.shape[1] == 1:
+        return probabilities[:, 0]
+    return probabilities

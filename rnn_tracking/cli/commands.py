@@ -38,6 +38,13 @@ def prepare_tracking_store() -> None:
     prepare()
 
 
+def record_system_metrics(enabled: bool) -> None:
+    """Turns the system metrics and cost summaries of this process's runs on or off."""
+    from rnn_tracking.runs import record_system_metrics as record
+
+    record(enabled)
+
+
 def end_pending_run() -> None:
     """Ends FAILED the run `mlflow run` created for us, if our code never got to open it."""
     if os.environ.get("MLFLOW_RUN_ID"):
@@ -105,6 +112,7 @@ def command_train(args: argparse.Namespace) -> int:
     try:
         config = read_config(args)
         options = read_options(args, TrainOptions)
+        record_system_metrics(options.system_metrics)
         loaded = [(each, load_splits(each)) for each in seed_configs(config, options.seeds)]
     except ValueError as error:
         raise UsageError(str(error)) from error
@@ -259,7 +267,8 @@ def command_predict(args: argparse.Namespace) -> int:
 
 
 def command_promote(args: argparse.Namespace) -> int:
-    """Registers the best run's text model and points the `champion` alias at it."""
+    """Registers the best run's text model and points the `champion` alias at it, if it
+    passes the gate (or `--force`); a refused challenger prints the gate's table and exits 1."""
     from rnn_tracking import serving
 
     try:
@@ -270,12 +279,21 @@ def command_promote(args: argparse.Namespace) -> int:
             experiment_names=list(options.experiment_name) or None,
             filter_string=options.filter,
             metric=options.metric,
+            alpha=options.alpha,
+            force=options.force,
         )
+    except serving.PromotionRefused as refused:
+        print(refused.decision.describe_table())
+        print(f"{PROGRAM} promote: refused: {refused}", file=sys.stderr)
+        return EXIT_FAILED
     except ValueError as error:
         raise UsageError(str(error)) from error
+    if promotion.decision is not None:
+        print(promotion.decision.describe_table())
+    gate = "gate skipped (--force); " if promotion.forced else ""
     print(
         f"registered {promotion.name} version {promotion.version} from run {promotion.run_id} "
-        f"({promotion.metric} {promotion.value:.4f}); alias {serving.CHAMPION_ALIAS} -> "
+        f"({promotion.metric} {promotion.value:.4f}); {gate}alias {serving.CHAMPION_ALIAS} -> "
         f"{promotion.model_uri}"
     )
     return EXIT_OK
@@ -287,6 +305,7 @@ def command_evaluate(args: argparse.Namespace) -> int:
 
     try:
         options = read_options(args, EvaluateOptions)
+        record_system_metrics(options.system_metrics)
     except ValueError as error:
         raise UsageError(str(error)) from error
     tracking.select_experiment(options.experiment_name)
@@ -328,6 +347,7 @@ def command_sweep(args: argparse.Namespace) -> int:
 
     try:
         options = read_options(args, SweepOptions)
+        record_system_metrics(options.system_metrics)
         space = sweep.load_space(options.space, data=options.data, seed=options.seed)
         if options.workers > 1:
             outcome = sweep.run_workers(space, options, echo=echo)

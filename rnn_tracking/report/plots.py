@@ -33,6 +33,9 @@ PLOT_NAMES = (
     "accuracy_vs_train_seconds.png",
     "accuracy_vs_param_count.png",
 )
+# The cost summaries of `runs.log_run_cost`: a report that shows one of them as a column
+# (`--metrics ...,cpu_seconds`) also plots test accuracy against it, Pareto front marked.
+COST_METRICS = ("cpu_seconds", "peak_rss_mb", "gpu_peak_memory_mb")
 
 
 def pareto_front(costs: Sequence[float], scores: Sequence[float]) -> np.ndarray:
@@ -238,19 +241,22 @@ def plot_pareto(report: Report, cost: str) -> bytes:
 
 
 def make_plots(report: Report, client: MlflowClient | None = None) -> dict[str, bytes]:
-    """Draws the report's four plots and returns {file name: PNG bytes}."""
+    """Draws the report's four plots, and one Pareto plot per cost column (COST_METRICS)
+    the table shows; returns {file name: PNG bytes}."""
     import matplotlib
 
     matplotlib.use("Agg")
     client = client or MlflowClient()
+    costs = [name for name in report.options.metrics if name in COST_METRICS]
     return dict(
         zip(
-            PLOT_NAMES,
+            [*PLOT_NAMES, *(f"accuracy_vs_{cost}.png" for cost in costs)],
             (
                 plot_learning_curves(report, client),
                 plot_group_accuracy(report),
                 plot_pareto(report, "train_seconds"),
                 plot_pareto(report, "param_count"),
+                *(plot_pareto(report, cost) for cost in costs),
             ),
             strict=True,
         )

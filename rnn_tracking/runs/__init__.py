@@ -12,12 +12,21 @@ Rooms, one noun each; every public name of the rooms is available here (`runs.op
 - `launcher`: the run `mlflow run` makes for this process;
 - `store`: preparing the store under its lock, and retrying SQLite's "database is locked";
 - `opening`: opening and ending runs by one status policy, and choosing the experiment;
+- `cost`: system metrics and the cost summaries of runs that train or evaluate;
 - `pins`: the requirement pins of logged models;
 - `search`: experiments by name, and runs page by page.
 """
 
 from __future__ import annotations
 
+from rnn_tracking.runs.cost import (
+    SYSTEM_METRICS_INTERVAL_SECONDS,
+    log_run_cost,
+    measure_gpu_peak_mb,
+    measure_process_cost,
+    record_system_metrics,
+    system_metrics_enabled,
+)
 from rnn_tracking.runs.launcher import (
     end_launcher_run_failed_if_pending,
     end_launcher_run_if_pending,
@@ -82,12 +91,20 @@ from rnn_tracking.runs.vocabulary import (
     SESSION_TAG,
     STUDY_TAG,
     SUPERSEDED_BY_TAG,
+    TEST_DIGEST_TAG,
     TRIAL_STATE_TAG,
     TRIAL_TAG,
     WORKER_TAG,
 )
 
 __all__ = [
+    "SYSTEM_METRICS_INTERVAL_SECONDS",
+    "log_run_cost",
+    "measure_gpu_peak_mb",
+    "measure_process_cost",
+    "record_system_metrics",
+    "system_metrics_enabled",
+    "TEST_DIGEST_TAG",
     "ARCH_TAG",
     "DATA_SOURCE_TAG",
     "DATA_DIGEST_TAG",

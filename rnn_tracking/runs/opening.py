@@ -9,6 +9,12 @@ from contextlib import contextmanager
 
 import mlflow
 
+from rnn_tracking.runs.cost import (
+    SYSTEM_METRICS_INTERVAL_SECONDS,
+    log_run_cost,
+    measure_process_cost,
+    system_metrics_enabled,
+)
 from rnn_tracking.runs.launcher import launcher_run_id
 from rnn_tracking.runs.store import prepare_tracking_store
 from rnn_tracking.runs.vocabulary import COMMAND_LINE_TAG, ERROR_TAG, FAILED, FINISHED, KILLED
@@ -40,8 +46,13 @@ def open_run(
     nested: bool = False,
     tags: dict[str, str] | None = None,
     killed_exceptions: tuple[type[BaseException], ...] = (),
+    system_metrics: bool = False,
 ) -> Iterator[mlflow.ActiveRun]:
     """Opens a run (or resumes `run_id`, or the one `mlflow run` made) and ends it by one policy.
+
+    `system_metrics` (for runs that train or evaluate) records MLflow's system metrics while
+    the run is open and its cost summaries on success (`cost.log_run_cost`), unless the CLI
+    turned them off (`cost.record_system_metrics`).
 
     FINISHED on success; KILLED on Ctrl-C, SIGTERM (raised as KeyboardInterrupt by the CLI)
     or any of `killed_exceptions`; FAILED on any other error. Both of the latter record the
@@ -51,11 +62,22 @@ def open_run(
     prepare_tracking_store()
     if _command_line:
         tags = {COMMAND_LINE_TAG: _command_line, **(tags or {})}
+    system_metrics = system_metrics and system_metrics_enabled()
+    if system_metrics:
+        mlflow.set_system_metrics_sampling_interval(SYSTEM_METRICS_INTERVAL_SECONDS)
+        started_cpu_seconds = measure_process_cost()["cpu_seconds"]
     run = mlflow.start_run(
-        run_id=run_id, experiment_id=experiment_id, run_name=run_name, nested=nested, tags=tags
+        run_id=run_id,
+        experiment_id=experiment_id,
+        run_name=run_name,
+        nested=nested,
+        tags=tags,
+        log_system_metrics=True if system_metrics else None,
     )
     try:
         yield run
+        if system_metrics:
+            log_run_cost(started_cpu_seconds)
     except (KeyboardInterrupt, *killed_exceptions) as error:
         end_active_run(KILLED, error)
         raise

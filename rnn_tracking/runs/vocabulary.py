@@ -10,6 +10,9 @@ from mlflow.entities import RunStatus
 ARCH_TAG = "arch"
 DATA_SOURCE_TAG = "data_source"
 DATA_DIGEST_TAG = "data_digest"
+# Which test reviews, in which order (`predictions.digest_test_split`); runs with the same
+# one pair their `test_predictions.npz` review by review (the promotion gate does).
+TEST_DIGEST_TAG = "test_digest"
 # The class names in model order (`neg,pos`), and the artifact with them and their counts.
 CLASS_ORDER_TAG = "class_order"
 CLASSES_ARTIFACT = "classes.json"

@@ -6,6 +6,7 @@ Rooms:
   checks; it ships inside every logged model, so it imports only `rnn_tracking.encoding` and
   `rnn_tracking.config` of this package;
 - `artifacts`: writes the model's files and logs or saves them;
+- `gate`: McNemar's exact test and the rules a challenger must pass to become champion;
 - `promote`: picks the best run on a validation metric and makes its model the champion;
 - `evaluate`: `mlflow.models.evaluate` on a test split, with length buckets and curves.
 
@@ -61,6 +62,18 @@ HOMES = {
     "find_best_run": "promote",
     "promote_best_model": "promote",
     "find_registered_version": "promote",
+    "DEFAULT_ALPHA": "promote",
+    "PromotionRefused": "promote",
+    "find_champion": "promote",
+    "gate_challenger": "promote",
+    # gate
+    "GATE_TAG": "gate",
+    "McNemar": "gate",
+    "GateDecision": "gate",
+    "compare_paired_predictions": "gate",
+    "judge_challenger": "gate",
+    "load_run_predictions": "gate",
+    "find_best_baseline": "gate",
     # evaluate
     "LENGTH_BUCKETS": "evaluate",
     "DEFAULT_WRONG_REVIEWS": "evaluate",

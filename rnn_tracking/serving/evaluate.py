@@ -336,7 +336,7 @@ def evaluate_model(
     # Inside `mlflow run -e evaluate` this resumes the run MLflow made, which already holds
     # the -P values as params, so the params below use names of their own. The run ends
     # FINISHED, KILLED on Ctrl-C, or FAILED with an `error` tag (see `runs.open_run`).
-    with runs.open_run(run_name or "evaluate") as run:
+    with runs.open_run(run_name or "evaluate", system_metrics=True) as run:
         mlflow.set_tags(
             {"evaluated_model_uri": model_uri, "evaluated_run_id": loaded.metadata.run_id or ""}
         )

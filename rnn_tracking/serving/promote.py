@@ -1,7 +1,9 @@
 """Promotion: registers the best run's text model and points the `champion` alias at it.
 
-The best run is chosen on a validation metric, never on test, among the finished runs that
-logged a text model.
+The best run (the challenger) is chosen on a validation metric, never on test, among the
+finished runs that logged a text model. Unless forced, it must then pass the gate
+(`serving.gate`): beat the current champion on the same test reviews (McNemar's exact test)
+and a linear baseline. A refused challenger changes nothing in the registry.
 """
 
 from __future__ import annotations
@@ -16,9 +18,17 @@ from mlflow.tracking import MlflowClient
 
 from rnn_tracking import runs
 from rnn_tracking.options import PromoteOptions
+from rnn_tracking.serving.gate import (
+    GATE_TAG,
+    GateDecision,
+    find_best_baseline,
+    judge_challenger,
+    load_run_predictions,
+)
 from rnn_tracking.serving.text_model import CHAMPION_ALIAS, TEXT_MODEL_NAME
 
 DEFAULT_PROMOTION_METRIC = PromoteOptions.metric
+DEFAULT_ALPHA = PromoteOptions.alpha
 VALIDATION_METRIC_PREFIXES = ("best_val_", "val_")
 
 
@@ -32,10 +42,21 @@ class Promotion:
     model_id: str
     metric: str
     value: float
+    # The gate's finding; None when forced or when the run already holds the alias.
+    decision: GateDecision | None = None
+    forced: bool = False
 
     @property
     def model_uri(self) -> str:
         return f"models:/{self.name}@{CHAMPION_ALIAS}"
+
+
+class PromotionRefused(RuntimeError):
+    """The challenger failed the gate; `decision` says why. Nothing was registered."""
+
+    def __init__(self, decision: GateDecision) -> None:
+        super().__init__(decision.reason)
+        self.decision = decision
 
 
 def check_selection_metric(metric: str) -> bool:
@@ -129,29 +150,84 @@ def promote_best_model(
     experiment_names: Sequence[str] | None = None,
     filter_string: str = "",
     metric: str = DEFAULT_PROMOTION_METRIC,
+    alpha: float = DEFAULT_ALPHA,
+    force: bool = False,
 ) -> Promotion:
     """Registers the best run's text model under `name` and points alias `champion` at it.
 
     The best run is the finished run with the best validation `metric` among those matching
-    `filter_string` in the experiments. Promoting the same model again reuses its version.
+    `filter_string` in the experiments. Unless `force`, it must pass the gate at `alpha`
+    (see `serving.gate`), else PromotionRefused is raised and nothing changes. Promoting the
+    model that already holds the alias changes nothing; another existing version is reused.
     """
     if not name.strip():
         raise ValueError("name: got an empty name; valid values are registered-model names.")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha: got {alpha!r}; valid values are numbers in (0, 1).")
     check_selection_metric(metric)
     experiment_ids = list(runs.resolve_experiment_ids(experiment_names or ()).values())
     run, model_id = find_best_run(experiment_ids, filter_string, metric)
     value = float(run.data.metrics[metric])
     client = MlflowClient()
     version = find_registered_version(client, name, model_id)
+    champion = find_champion(client, name)
+    if champion is not None and version == str(champion.version):
+        return Promotion(name, version, run.info.run_id, model_id, metric, value)
+    decision = None
+    if force:
+        tags = {GATE_TAG: "forced"}
+    else:
+        decision = gate_challenger(client, run.info.run_id, champion, experiment_ids, alpha)
+        if not decision.passed:
+            raise PromotionRefused(decision)
+        tags = decision.to_tags()
+    tags |= {"selection_metric": metric, metric: str(value)}
     if version is None:
-        registered = mlflow.register_model(
-            f"models:/{model_id}",
-            name,
-            tags={"selection_metric": metric, metric: str(value)},
-        )
+        registered = mlflow.register_model(f"models:/{model_id}", name, tags=tags)
         version = str(registered.version)
+    else:
+        for key, tag in tags.items():
+            client.set_model_version_tag(name, version, key, tag)
     client.set_registered_model_alias(name, CHAMPION_ALIAS, version)
-    return Promotion(name, version, run.info.run_id, model_id, metric, value)
+    return Promotion(
+        name, version, run.info.run_id, model_id, metric, value, decision=decision, forced=force
+    )
+
+
+def find_champion(client: MlflowClient, name: str):
+    """Returns the model version the `champion` alias points at, or None if there is none."""
+    try:
+        return client.get_model_version_by_alias(name, CHAMPION_ALIAS)
+    except MlflowException:
+        return None
+
+
+def gate_challenger(
+    client: MlflowClient, run_id: str, champion, experiment_ids: list[str], alpha: float
+) -> GateDecision:
+    """Reads the challenger's, the champion's and the baselines' records and judges them."""
+    challenger = load_run_predictions(client, run_id)
+    if challenger is None:
+        return GateDecision(
+            "",
+            alpha,
+            float("nan"),
+            reason=(
+                f"test_predictions: the challenger run {run_id} logged no {runs.TEST_DIGEST_TAG}"
+                " or test predictions (trained before the gate existed); valid values are runs "
+                "trained by this version, or --force."
+            ),
+        )
+    digest, predictions = challenger
+    champion_record = None
+    if champion is not None:
+        loaded = load_run_predictions(client, champion.run_id) if champion.run_id else None
+        champion_digest, champion_predictions = loaded or ("none (no predictions logged)", None)
+        champion_record = (str(champion.version), champion_digest, champion_predictions)
+        if champion_predictions is None:
+            champion_record = (str(champion.version), champion_digest, predictions)
+    baseline = find_best_baseline(client, experiment_ids, digest)
+    return judge_challenger(predictions, digest, champion_record, baseline, alpha)
 
 
 def find_registered_version(client: MlflowClient, name: str, model_id: str) -> str | None:

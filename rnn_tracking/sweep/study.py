@@ -126,6 +126,11 @@ def attach_study(
                     parent_run.keep_as_session(launcher, parent, name)
                     launcher = candidate = None
             else:
+                # optuna-dashboard then labels the objectives by name, not "Objective 0".
+                # Optuna calls the method experimental; the warning tells users nothing.
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                    study.set_metric_names(list(space.objective_names))
                 study.set_user_attr(SPACE_ATTR, space.describe())
                 study.set_user_attr(PARENT_ATTR, candidate)
                 echo(f"study {name!r}: new; parent run {candidate}")

@@ -89,7 +89,10 @@ def champion(store):
     """Promotes the best run by validation accuracy; returns the registered version."""
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(store.directory)
-        promotion = serving.promote_best_model(MODEL_NAME, experiment_names=[EXPERIMENT])
+        # These runs have no baseline: the gate is tested in test_promotion_gate.py.
+        promotion = serving.promote_best_model(
+            MODEL_NAME, experiment_names=[EXPERIMENT], force=True
+        )
     return promotion
 
 
@@ -229,14 +232,14 @@ def test_promote_by_loss_or_filter_moves_the_alias_and_reuses_versions(in_store,
     runs = [client.get_run(run_id) for run_id in in_store.run_ids]
     lowest_loss = min(runs, key=lambda run: run.data.metrics["best_val_loss"])
     by_loss = serving.promote_best_model(
-        MODEL_NAME, experiment_names=[EXPERIMENT], metric="best_val_loss"
+        MODEL_NAME, experiment_names=[EXPERIMENT], metric="best_val_loss", force=True
     )
     assert by_loss.run_id == lowest_loss.info.run_id
     by_filter = serving.promote_best_model(
-        MODEL_NAME, experiment_names=[EXPERIMENT], filter_string="params.units = '8'"
+        MODEL_NAME, experiment_names=[EXPERIMENT], filter_string="params.units = '8'", force=True
     )
     assert by_filter.run_id == in_store.run_ids[1]
-    again = serving.promote_best_model(MODEL_NAME, experiment_names=[EXPERIMENT])
+    again = serving.promote_best_model(MODEL_NAME, experiment_names=[EXPERIMENT], force=True)
     assert (again.version, again.run_id) == (champion.version, champion.run_id)
     versions = client.search_model_versions(f"name = '{MODEL_NAME}'")
     assert len(versions) == len({each.run_id for each in (champion, by_loss, by_filter)})

@@ -643,3 +643,13 @@ def test_every_report_template_is_shipped_as_package_data():
     templates = [path.relative_to(package).as_posix() for path in package.glob("templates/*")]
     assert templates
     assert all(any(fnmatch.fnmatch(name, p) for p in patterns) for name in templates)
+
+
+def test_a_cost_column_in_the_table_gets_its_own_pareto_plot(store, monkeypatch):
+    from rnn_tracking.report import plots as plots_module
+
+    # The toy runs have no cost summaries, so best_epoch stands in for one.
+    monkeypatch.setattr(plots_module, "COST_METRICS", ("best_epoch",))
+    built = make(store, "compare", options=TableOptions(metrics=("test_accuracy", "best_epoch")))
+    plots = report.make_plots(built, store[0])
+    assert list(plots) == [*report.PLOT_NAMES, "accuracy_vs_best_epoch.png"]

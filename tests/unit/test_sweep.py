@@ -5,6 +5,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import mlflow
 import optuna
 import pytest
 import yaml
@@ -499,3 +500,16 @@ def test_every_name_the_sweep_package_exports_resolves_to_its_room():
             assert getattr(sys.modules[module], name) is value
     with pytest.raises(AttributeError, match="no attribute 'nothing_here'"):
         _ = sweep.nothing_here
+
+
+def test_a_new_study_names_its_objective_for_the_dashboard(tmp_path, tracking_uri):
+    from rnn_tracking.sweep.study import attach_study
+
+    space = sweep.load_space(write_space(tmp_path, VALID))
+    storage = optuna.storages.InMemoryStorage()
+    study, _ = attach_study(space, "named", storage, {}, lambda line: None)
+    try:
+        assert study.metric_names == list(space.objective_names)
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()

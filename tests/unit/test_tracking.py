@@ -122,3 +122,35 @@ def test_a_diverged_run_ends_failed_with_its_reason_and_no_summary(tracking_uri)
     assert run.data.tags["error"].startswith("TrainingDiverged: the loss became non-finite")
     assert int(run.data.tags["diverged"]) >= 1
     assert "test_accuracy" not in run.data.metrics
+
+
+def test_tracked_run_logs_test_predictions_that_give_its_test_accuracy(tracking_uri, tmp_path):
+    from rnn_tracking.predictions import PREDICTIONS_ARTIFACT, load_test_predictions
+
+    splits = make_toy_splits()
+    run_id, result = track_training(TOY, splits)
+    path = mlflow.artifacts.download_artifacts(
+        run_id=run_id, artifact_path=PREDICTIONS_ARTIFACT, dst_path=str(tmp_path)
+    )
+    predictions = load_test_predictions(path)
+    assert predictions.label.tolist() == splits.y_test.tolist()
+    assert predictions.accuracy == pytest.approx(result.test_accuracy)
+    metrics = MlflowClient().get_run(run_id).data.metrics
+    assert len(MlflowClient().get_run(run_id).data.tags["test_digest"]) == 32
+    assert metrics["cpu_seconds"] > 0 and metrics["peak_rss_mb"] > 10
+
+
+def test_cost_summaries_are_logged_unless_turned_off(tracking_uri):
+    from rnn_tracking import runs
+
+    with runs.open_run("costed", system_metrics=True) as costed:
+        pass
+    runs.record_system_metrics(False)
+    try:
+        with runs.open_run("plain", system_metrics=True) as plain:
+            pass
+    finally:
+        runs.record_system_metrics(True)
+    client = MlflowClient()
+    assert {"cpu_seconds", "peak_rss_mb"} <= set(client.get_run(costed.info.run_id).data.metrics)
+    assert "cpu_seconds" not in client.get_run(plain.info.run_id).data.metrics
