@@ -503,11 +503,13 @@ def test_every_name_the_sweep_package_exports_resolves_to_its_room():
 
 
 def test_a_new_study_names_its_objective_for_the_dashboard(tmp_path, tracking_uri):
+    from rnn_tracking.sweep.sampling import make_pruner, make_sampler
     from rnn_tracking.sweep.study import attach_study
 
     space = sweep.load_space(write_space(tmp_path, VALID))
     storage = optuna.storages.InMemoryStorage()
-    study, _ = attach_study(space, "named", storage, {}, lambda line: None)
+    search = (make_sampler(space), make_pruner(space))
+    study, _ = attach_study(space, "named", storage, search, {}, lambda line: None)
     try:
         assert study.metric_names == list(space.objective_names)
     finally:
