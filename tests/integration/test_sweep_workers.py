@@ -69,7 +69,9 @@ def test_three_workers_started_at_the_same_instant_on_a_fresh_folder_complete_th
     reviews, tmp_path, subprocess_env
 ):
     started = time.monotonic()
-    for attempt in range(5):
+    # Three attempts: a race at the store's first use showed in one or more of them before
+    # the lock; each attempt starts three interpreters, so more cost CI minutes, not cover.
+    for attempt in range(3):
         folder = tmp_path / f"attempt{attempt}"
         folder.mkdir()
         uri = f"sqlite:///{folder / 'mlflow.db'}"
@@ -86,7 +88,7 @@ def test_three_workers_started_at_the_same_instant_on_a_fresh_folder_complete_th
             assert worker.returncode == 0, f"attempt {attempt}: {err[-3000:]}"
         mlflow.set_tracking_uri(uri)
         check_study_is_whole(folder, 3)
-    print(f"5 attempts of 3 workers: {time.monotonic() - started:.0f} s")
+    print(f"3 attempts of 3 workers: {time.monotonic() - started:.0f} s")
 
 
 def test_workers_option_completes_the_study_with_merged_lines_and_one_summary(
