@@ -26,6 +26,7 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking import runs
+from rnn_tracking.backend import describe_backend
 from rnn_tracking.config import (
     TrainConfig,
     config_to_params,
@@ -89,6 +90,20 @@ def log_params_once(run_id: str, params: dict[str, str]) -> None:
         mlflow.log_params(missing)
 
 
+def check_backend_active(config: TrainConfig) -> None:
+    """Raises ValueError when Keras runs on another backend than the config says.
+
+    The CLI applies the config's backend before Keras is imported; a run whose `backend`
+    param named another would record a backend it never ran on.
+    """
+    active = keras.backend.backend()
+    if config.backend != active:
+        raise ValueError(
+            f"backend: the config says {config.backend!r} but Keras runs on {active!r} in "
+            f"this process (KERAS_BACKEND); valid values here are {active}."
+        )
+
+
 @contextmanager
 def start_tracked_run(
     config: TrainConfig,
@@ -104,10 +119,12 @@ def start_tracked_run(
     KeyboardInterrupt by the CLI) or any of `killed_exceptions`; FAILED on any other error,
     with the error recorded in the `error` tag. The exception is re-raised.
     """
+    check_backend_active(config)
     name = run_name or describe_run(config)
     run_tags = {
         runs.ARCH_TAG: config.arch,
         runs.DATA_SOURCE_TAG: resolve_data_source(config),
+        **describe_backend(config.backend),
         **(tags or {}),
     }
     with runs.open_run(
