@@ -78,7 +78,7 @@ class TrainConfig:
     mask_zero: bool = _knob(
         False,
         "Mask the padding (Keras Embedding mask_zero), so recurrent layers and mean pooling "
-        "skip it; the tutorial reads the padding. Max pooling does not read the mask.",
+        "skip it; the tutorial reads the padding. Max pooling skips it too.",
     )
     spatial_dropout: float = _knob(
         0.0,

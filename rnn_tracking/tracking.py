@@ -35,6 +35,7 @@ from rnn_tracking.config import (
     resolve_data_source,
 )
 from rnn_tracking.data import Splits
+from rnn_tracking.inference import predict_fixed_batches
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 
@@ -223,7 +224,7 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
     The example is a (2, maxlen) int32 batch of encoded test reviews.
     """
     example = np.asarray(example, dtype=np.int32)
-    signature = infer_signature(example, model.predict(example, verbose=0))
+    signature = infer_signature(example, predict_fixed_batches(model, example).astype(np.float32))
     mlflow.models.Model.log(
         artifact_path=None,
         name=KERAS_MODEL_NAME,

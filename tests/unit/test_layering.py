@@ -117,6 +117,8 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
         "rnn_tracking",
         "rnn_tracking.config",
         "rnn_tracking.encoding",
+        # Predicting in fixed-size batches (numpy only): one compiled shape when serving.
+        "rnn_tracking.inference",
         "rnn_tracking.serving",
         "rnn_tracking.serving.text_model",
     }
