@@ -257,7 +257,7 @@ def track_baseline(config: TrainConfig, data: BaselineData, result: BaselineResu
     import mlflow
 
     from rnn_tracking import runs
-    from rnn_tracking.tracking import log_params_once
+    from rnn_tracking.run_params import log_params_once
 
     tags = {
         runs.ARCH_TAG: BASELINE_ARCH,

@@ -31,11 +31,11 @@ from rnn_tracking.config import (
     TrainConfig,
     config_to_params,
     describe_run,
-    parse_value,
     resolve_data_source,
 )
 from rnn_tracking.data import Splits
 from rnn_tracking.inference import predict_fixed_batches
+from rnn_tracking.run_params import log_params_once
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 
@@ -70,25 +70,6 @@ class MlflowEpochLogger(keras.callbacks.Callback):
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         values = {name: float(logs[name]) for name in EPOCH_METRICS if name in (logs or {})}
         mlflow.log_metrics(values, step=epoch + 1, run_id=self.run_id, synchronous=False)
-
-
-def log_params_once(run_id: str, params: dict[str, str]) -> None:
-    """Logs params not yet on the run; checks the ones already there mean the same value.
-
-    `mlflow run` logs every `-P` value as the user spelled it (`1e-4`) before our code starts,
-    and MLflow refuses to change a param. So a param already logged is kept when it parses to
-    the same value, and a different value is an error rather than a silent mismatch.
-    """
-    existing = MlflowClient().get_run(run_id).data.params
-    for name, value in params.items():
-        if name in existing and parse_value(name, existing[name]) != parse_value(name, value):
-            raise ValueError(
-                f"{name}: the run already records {existing[name]!r}, but the config says "
-                f"{value!r}; valid values are the one the run was started with."
-            )
-    missing = {name: value for name, value in params.items() if name not in existing}
-    if missing:
-        mlflow.log_params(missing)
 
 
 def check_backend_active(config: TrainConfig) -> None:

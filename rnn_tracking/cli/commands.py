@@ -261,7 +261,8 @@ def command_report(args: argparse.Namespace) -> int:
 
 def command_baseline(args: argparse.Namespace) -> int:
     """Fits every budget first, then logs one run per budget and prints its metrics."""
-    from rnn_tracking import baseline, tracking
+    # `runs`, not `tracking`: the baseline needs no Keras, and imports none.
+    from rnn_tracking import baseline, runs
 
     try:
         config = read_config(args, baseline.DATA_FIELDS)
@@ -269,7 +270,7 @@ def command_baseline(args: argparse.Namespace) -> int:
         fitted = baseline.run_baselines(config, baseline.parse_budgets(options.budgets))
     except ValueError as error:
         raise UsageError(str(error)) from error
-    tracking.select_experiment(options.experiment_name)
+    runs.select_experiment(options.experiment_name)
     for data, result in fitted:
         run_id = baseline.track_baseline(config, data, result)
         print(
