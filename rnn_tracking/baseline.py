@@ -264,7 +264,7 @@ def track_baseline(config: TrainConfig, data: BaselineData, result: BaselineResu
     import mlflow
 
     from rnn_tracking import runs
-    from rnn_tracking.tracking import log_params_once, log_test_predictions
+    from rnn_tracking.run_records import log_params_once, log_test_predictions
 
     tags = {
         runs.ARCH_TAG: BASELINE_ARCH,

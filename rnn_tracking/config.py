@@ -19,6 +19,8 @@ POOLINGS = ("last", "max", "mean", "max_mean")
 SEQUENCE_ENDS = ("pre", "post")
 LR_SCHEDULES = ("none", "plateau", "cosine")
 DTYPE_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+# The Keras backends (rnn_tracking.backend owns choosing one); jax measured fastest on CPU.
+BACKENDS = ("jax", "tensorflow", "torch")
 DATA_ENV_VAR = "RNN_TRACKING_DATA"
 KERAS_SOURCE = "keras"
 # Sentinels rather than empty strings: `mlflow run` logs an empty default as the two
@@ -76,7 +78,7 @@ class TrainConfig:
     mask_zero: bool = _knob(
         False,
         "Mask the padding (Keras Embedding mask_zero), so recurrent layers and mean pooling "
-        "skip it; the tutorial reads the padding. Max pooling does not read the mask.",
+        "skip it; the tutorial reads the padding. Max pooling skips it too.",
     )
     spatial_dropout: float = _knob(
         0.0,
@@ -186,6 +188,12 @@ class TrainConfig:
         "Unroll the recurrent loop (Keras unroll): about 2x faster without XLA, but slow to "
         "compile with it, and it rules cuDNN out on a GPU.",
     )
+    backend: str = _knob(
+        "jax",
+        f"Keras backend, one of {', '.join(BACKENDS)}: jax trains 1.3-3x faster per epoch than "
+        "tensorflow on CPU and compiles 3x sooner (README, Backends); torch needs the extra "
+        "'.[torch]'. Dropout draws other masks on each backend.",
+    )
     dtype_policy: str = _knob(
         "float32",
         f"Keras dtype policy, one of {', '.join(DTYPE_POLICIES)}; the mixed ones compute in 16 bits "
@@ -207,6 +215,7 @@ def validate_config(config: TrainConfig) -> None:
     if config.optimizer not in OPTIMIZERS:
         _fail("optimizer", config.optimizer, "one of " + ", ".join(OPTIMIZERS))
     for name, valid in (
+        ("backend", BACKENDS),
         ("pooling", POOLINGS),
         ("padding", SEQUENCE_ENDS),
         ("truncating", SEQUENCE_ENDS),
@@ -387,22 +396,3 @@ def describe_run(config: TrainConfig) -> str:
     if config.recurrent_dropout:
         name += f"-rdrop{config.recurrent_dropout:.2g}"
     return name
-
-
-def parse_count(name: str, value: Any, minimum: int = 0) -> int:
-    """Reads a whole number >= `minimum` from an int or a string such as '5' or '5.0'.
-
-    `mlflow run` passes float parameters as '5.0', so those are whole numbers too; '5.5',
-    booleans and words are not. Raises ValueError naming the parameter.
-    """
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        number = float(value)
-        if not number.is_integer() or number < minimum:
-            raise ValueError
-    except (TypeError, ValueError, OverflowError):
-        raise ValueError(
-            f"{name}: got {value!r}; valid values are integers >= {minimum}."
-        ) from None
-    return int(number)

@@ -106,24 +106,27 @@ def pad_reviews(
     padding: str = "pre",
     truncating: str = "pre",
 ) -> np.ndarray:
-    """Pads and cuts each review to maxlen indices with Keras's own function: int32 (n, maxlen).
+    """Pads and cuts each review to maxlen indices as Keras's pad_sequences does: int32
+    (n, maxlen).
 
     `padding="pre"` pads in front, `"post"` at the end; `truncating="pre"` keeps the last
-    maxlen indices (the tutorial), `"post"` the first ones.
+    maxlen indices (the tutorial), `"post"` the first ones. NumPy rather than Keras's own
+    function, so that commands that need no model (baseline) import no Keras backend; a test
+    checks that both give the same arrays.
     """
-    from keras.utils import pad_sequences
-
     for name, value in (("padding", padding), ("truncating", truncating)):
         if value not in SEQUENCE_ENDS:
             raise ValueError(f"{name}: got {value!r}; valid values are " + ", ".join(SEQUENCE_ENDS))
-    return pad_sequences(
-        sequences,
-        maxlen=maxlen,
-        dtype="int32",
-        padding=padding,
-        truncating=truncating,
-        value=PAD_INDEX,
-    )
+    padded = np.full((len(sequences), maxlen), PAD_INDEX, dtype=np.int32)
+    for row, sequence in enumerate(sequences):
+        kept = list(sequence)[-maxlen:] if truncating == "pre" else list(sequence)[:maxlen]
+        if not kept:
+            continue
+        if padding == "pre":
+            padded[row, maxlen - len(kept) :] = kept
+        else:
+            padded[row, : len(kept)] = kept
+    return padded
 
 
 def rank_words(token_lists: Sequence[Sequence[str]], num_words: int) -> tuple[str, ...]:

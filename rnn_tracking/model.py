@@ -21,7 +21,7 @@ from __future__ import annotations
 import warnings
 
 import keras
-from keras import layers
+from keras import layers, ops
 
 from rnn_tracking.config import TrainConfig, format_value
 
@@ -30,10 +30,21 @@ RECURRENT_LAYERS = {
     "lstm": layers.LSTM,
     "gru": layers.GRU,
 }
-# Keras runs these on cuDNN when a GPU is visible and the layer keeps cuDNN's settings.
-CUDNN_ARCHITECTURES = ("lstm", "gru")
-# The value each setting must keep for cuDNN; any other value rules cuDNN out.
+# The layers Keras runs on cuDNN when a GPU is visible and the layer keeps cuDNN's settings,
+# per backend: JAX has a cuDNN kernel for LSTM only (jax.experimental.rnn), none for GRU.
+CUDNN_ARCHITECTURES = {
+    "tensorflow": ("lstm", "gru"),
+    "torch": ("lstm", "gru"),
+    "jax": ("lstm",),
+}
+# The value each setting must keep for cuDNN; any other value rules cuDNN out. On JAX a mask
+# rules it out too (Keras falls back to its own loop); TensorFlow and PyTorch take a mask
+# on cuDNN only for right-padded reviews (see check_cudnn_padding).
 CUDNN_SETTINGS = {"recurrent_dropout": 0.0, "unroll": False}
+JAX_CUDNN_SETTINGS = {**CUDNN_SETTINGS, "mask_zero": False}
+# Added to the padded steps before max pooling: recurrent outputs lie in [-1, 1], so a
+# padded step never wins, and the value stays finite in float16.
+MASKED_STEP_PENALTY = -1e4
 # The output layer computes in float32 whatever the policy, so the probabilities and the
 # loss keep full precision under mixed precision (the Keras mixed-precision guide's advice).
 OUTPUT_DTYPE = "float32"
@@ -77,6 +88,7 @@ def build_model(config: TrainConfig, num_classes: int = 2) -> keras.Model:
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes: got {num_classes!r}; valid values are integers >= 2.")
     warn_if_cudnn_ruled_out(config)
+    check_cudnn_padding(config)
     inputs = keras.Input(shape=(config.maxlen,), dtype="int32", name="tokens")
     hidden = layers.Embedding(
         config.num_words,
@@ -91,7 +103,7 @@ def build_model(config: TrainConfig, num_classes: int = 2) -> keras.Model:
         )(hidden)
     for index in range(config.layers):
         hidden = build_recurrent_layer(config, index)(hidden)
-    hidden = pool_over_time(config, hidden)
+    hidden = pool_over_time(config, hidden, inputs)
     units, activation = (1, "sigmoid") if num_classes == 2 else (num_classes, "softmax")
     outputs = layers.Dense(units, activation=activation, dtype=OUTPUT_DTYPE, name="probability")(
         hidden
@@ -99,19 +111,23 @@ def build_model(config: TrainConfig, num_classes: int = 2) -> keras.Model:
     return keras.Model(inputs, outputs, name=f"{config.arch}_classifier")
 
 
-def pool_over_time(config: TrainConfig, sequence: keras.KerasTensor) -> keras.KerasTensor:
+def pool_over_time(
+    config: TrainConfig, sequence: keras.KerasTensor, tokens: keras.KerasTensor | None = None
+) -> keras.KerasTensor:
     """Pools a (batch, steps, features) sequence to (batch, features) as `pooling` says.
 
     `last` passes the recurrent layer's final state through. `mean` averages the unmasked
-    steps; `max` takes each feature's largest value over all steps (Keras's max pooling
-    reads no mask); `max_mean` concatenates both, doubling the features.
+    steps; `max` takes each feature's largest value over the steps, the unmasked ones only
+    with `mask_zero` (see `mask_padded_steps`); `max_mean` concatenates both, doubling the
+    features. `tokens` is the model's (batch, steps) input, which says where the padding is.
     """
     if config.pooling == "last":
         return sequence
     pooled = []
     if config.pooling in ("max", "max_mean"):
+        candidates = mask_padded_steps(sequence, tokens) if config.mask_zero else sequence
         pooled.append(
-            layers.GlobalMaxPooling1D(dtype=config.dtype_policy, name="max_pool")(sequence)
+            layers.GlobalMaxPooling1D(dtype=config.dtype_policy, name="max_pool")(candidates)
         )
     if config.pooling in ("mean", "max_mean"):
         pooled.append(
@@ -120,6 +136,18 @@ def pool_over_time(config: TrainConfig, sequence: keras.KerasTensor) -> keras.Ke
     if len(pooled) == 1:
         return pooled[0]
     return layers.Concatenate(dtype=config.dtype_policy, name="max_mean_pool")(pooled)
+
+
+def mask_padded_steps(sequence: keras.KerasTensor, tokens: keras.KerasTensor) -> keras.KerasTensor:
+    """Returns the sequence with MASKED_STEP_PENALTY added at every padded step (token 0).
+
+    Keras's GlobalMaxPooling1D reads no mask, and a masked recurrent layer outputs zeros at
+    padded steps, which won the max of any feature whose real outputs were all negative. The
+    penalty is built from keras.ops on the graph's tensors, which the `.keras` format saves
+    as built-in operations: the model loads with safe_mode and no package code.
+    """
+    padded = ops.cast(ops.equal(tokens, 0), sequence.dtype)
+    return sequence + ops.expand_dims(padded, -1) * MASKED_STEP_PENALTY
 
 
 OPTIMIZERS = {
@@ -158,40 +186,81 @@ def build_optimizer(
     return optimizer
 
 
-def list_cudnn_blockers(config: TrainConfig) -> list[str]:
+def list_cudnn_blockers(config: TrainConfig, backend: str | None = None) -> list[str]:
     """Returns the names of the settings that keep Keras from using cuDNN, if any.
 
-    Keras runs LSTM and GRU layers on cuDNN only with recurrent_dropout=0 and unroll=false
-    (and the default activations, which this model keeps). SimpleRNN has no cuDNN kernel.
+    On every backend cuDNN needs recurrent_dropout=0 and unroll=false (and the default
+    activations, which this model keeps); on JAX also mask_zero=false, and only LSTM has a
+    cuDNN kernel there. SimpleRNN has none anywhere. `backend` defaults to Keras's.
     """
-    if config.arch not in CUDNN_ARCHITECTURES:
+    backend = backend or keras.backend.backend()
+    if config.arch not in CUDNN_ARCHITECTURES.get(backend, ()):
         return []
-    return [name for name in CUDNN_SETTINGS if getattr(config, name) != CUDNN_SETTINGS[name]]
+    settings = JAX_CUDNN_SETTINGS if backend == "jax" else CUDNN_SETTINGS
+    return [name for name in settings if getattr(config, name) != settings[name]]
 
 
-def is_gpu_visible() -> bool:
-    """Returns True when TensorFlow sees a GPU, the condition for Keras's cuDNN kernels."""
+def is_gpu_visible(backend: str | None = None) -> bool:
+    """Returns True when the backend sees a GPU, the condition for Keras's cuDNN kernels."""
+    backend = backend or keras.backend.backend()
+    if backend == "jax":
+        import jax
+
+        return jax.default_backend() == "gpu"
+    if backend == "torch":
+        import torch
+
+        return bool(torch.cuda.is_available())
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))
 
 
-def warn_if_cudnn_ruled_out(config: TrainConfig, gpu_visible: bool | None = None) -> None:
+def check_cudnn_padding(
+    config: TrainConfig, gpu_visible: bool | None = None, backend: str | None = None
+) -> None:
+    """Raises ValueError, in one line, for a mask on front-padded reviews where cuDNN runs.
+
+    TensorFlow's and PyTorch's cuDNN kernels take a mask only for right-padded sequences;
+    Keras refuses any other batch in the middle of training. With a mask, the side of the
+    padding does not change the math (masked steps are skipped, and `pooling=last` still
+    reads the last real word), so `padding=post` is the fix.
+    """
+    backend = backend or keras.backend.backend()
+    if not config.mask_zero or config.padding != "pre" or backend == "jax":
+        return
+    if list_cudnn_blockers(config, backend) or config.arch not in CUDNN_ARCHITECTURES[backend]:
+        return
+    if gpu_visible is None:
+        gpu_visible = is_gpu_visible(backend)
+    if gpu_visible:
+        raise ValueError(
+            f"padding: got 'pre' with mask_zero=true, which cuDNN refuses on the visible GPU "
+            f"({backend}); valid values with mask_zero=true there are post (same math: the "
+            "mask skips the padding wherever it is)."
+        )
+
+
+def warn_if_cudnn_ruled_out(
+    config: TrainConfig, gpu_visible: bool | None = None, backend: str | None = None
+) -> None:
     """Warns, in one line, when a GPU is visible but a setting rules cuDNN out.
 
     Without cuDNN every time step is its own kernel launch, several times slower per epoch
-    (bench/gpu_check.sh measures it). `gpu_visible` defaults to asking TensorFlow.
+    (bench/gpu_check.sh measures it). `gpu_visible` defaults to asking the backend.
     """
-    blockers = list_cudnn_blockers(config)
+    backend = backend or keras.backend.backend()
+    blockers = list_cudnn_blockers(config, backend)
     if not blockers:
         return
     if gpu_visible is None:
-        gpu_visible = is_gpu_visible()
+        gpu_visible = is_gpu_visible(backend)
     if gpu_visible:
+        settings = JAX_CUDNN_SETTINGS if backend == "jax" else CUDNN_SETTINGS
         found = ", ".join(f"{name}={format_value(getattr(config, name))}" for name in blockers)
-        wanted = ", ".join(f"{name}={format_value(CUDNN_SETTINGS[name])}" for name in blockers)
+        wanted = ", ".join(f"{name}={format_value(settings[name])}" for name in blockers)
         warnings.warn(
-            f"{found} rules out cuDNN for {config.arch} on the visible GPU, so training runs "
-            f"several times slower; set {wanted} to use it.",
+            f"{found} rules out cuDNN for {config.arch} on the visible GPU ({backend}), so "
+            f"training runs several times slower; set {wanted} to use it.",
             stacklevel=2,
         )

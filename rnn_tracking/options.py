@@ -20,7 +20,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from rnn_tracking.config import FIELDS, _knob, parse_bool, parse_count
+from rnn_tracking.config import FIELDS, _knob, parse_bool
 
 VERBOSITIES = ("0", "1", "2")
 EXPERIMENT_HELP = (
@@ -387,3 +387,22 @@ def options_from_mapping(options: type, values: dict[str, Any]) -> Any:
             f"unknown parameter {unknown[0]!r}; valid parameters are {', '.join(names)}."
         )
     return options(**{name: parse_option(options, name, value) for name, value in values.items()})
+
+
+def parse_count(name: str, value: Any, minimum: int = 0) -> int:
+    """Reads a whole number >= `minimum` from an int or a string such as '5' or '5.0'.
+
+    `mlflow run` passes float parameters as '5.0', so those are whole numbers too; '5.5',
+    booleans and words are not. Raises ValueError naming the parameter.
+    """
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        number = float(value)
+        if not number.is_integer() or number < minimum:
+            raise ValueError
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"{name}: got {value!r}; valid values are integers >= {minimum}."
+        ) from None
+    return int(number)

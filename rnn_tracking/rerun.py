@@ -36,6 +36,8 @@ NOISE_TOLERANCE: dict[str, float | None] = {
     "epochs_run": None,
 }
 COMPARED_METRICS = tuple(NOISE_TOLERANCE)
+# Fields added after runs were first recorded, with the value those earlier runs used.
+EARLIER_VALUES = {"backend": "tensorflow"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def read_training_run(run_id: str, client: MlflowClient | None = None) -> Run:
         run = client.get_run(run_id)
     except MlflowException:
         run = None
-    if run is None or not set(FIELDS) <= set(run.data.params):
+    if run is None or not set(FIELDS) - set(EARLIER_VALUES) <= set(run.data.params):
         raise ValueError(
             f"run_id: {run_id!r} is not a training run in {client.tracking_uri}; valid "
             "values are ids of runs made by `rnn-tracking train` (or `mlflow run .`)."
@@ -68,9 +70,10 @@ def config_of_run(run: Run, data: str | None = None) -> TrainConfig:
     """Rebuilds the config a run trained with, from its params (as `mlflow run` spelled them).
 
     The data source is the one the run resolved (its `data_source` tag), unless `data` names
-    another copy of the same data.
+    another copy of the same data. The backend is the recorded one (a run made before the
+    option existed trained on tensorflow), so a rerun computes on the same backend.
     """
-    params = {name: run.data.params[name] for name in FIELDS}
+    params = {name: run.data.params.get(name, EARLIER_VALUES.get(name)) for name in FIELDS}
     params["data"] = data or run.data.tags.get(runs.DATA_SOURCE_TAG) or params["data"]
     return config_from_mapping(params)
 

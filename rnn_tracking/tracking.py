@@ -26,20 +26,16 @@ from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
 
 from rnn_tracking import runs
+from rnn_tracking.backend import describe_backend
 from rnn_tracking.config import (
     TrainConfig,
     config_to_params,
     describe_run,
-    parse_value,
     resolve_data_source,
 )
 from rnn_tracking.data import Splits
-from rnn_tracking.predictions import (
-    PREDICTIONS_ARTIFACT,
-    digest_test_split,
-    make_test_predictions,
-    save_test_predictions,
-)
+from rnn_tracking.inference import predict_fixed_batches
+from rnn_tracking.run_records import log_params_once, log_test_predictions
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 
@@ -75,23 +71,18 @@ class MlflowEpochLogger(keras.callbacks.Callback):
         mlflow.log_metrics(values, step=epoch + 1, run_id=self.run_id, synchronous=False)
 
 
-def log_params_once(run_id: str, params: dict[str, str]) -> None:
-    """Logs params not yet on the run; checks the ones already there mean the same value.
+def check_backend_active(config: TrainConfig) -> None:
+    """Raises ValueError when Keras runs on another backend than the config says.
 
-    `mlflow run` logs every `-P` value as the user spelled it (`1e-4`) before our code starts,
-    and MLflow refuses to change a param. So a param already logged is kept when it parses to
-    the same value, and a different value is an error rather than a silent mismatch.
+    The CLI applies the config's backend before Keras is imported; a run whose `backend`
+    param named another would record a backend it never ran on.
     """
-    existing = MlflowClient().get_run(run_id).data.params
-    for name, value in params.items():
-        if name in existing and parse_value(name, existing[name]) != parse_value(name, value):
-            raise ValueError(
-                f"{name}: the run already records {existing[name]!r}, but the config says "
-                f"{value!r}; valid values are the one the run was started with."
-            )
-    missing = {name: value for name, value in params.items() if name not in existing}
-    if missing:
-        mlflow.log_params(missing)
+    active = keras.backend.backend()
+    if config.backend != active:
+        raise ValueError(
+            f"backend: the config says {config.backend!r} but Keras runs on {active!r} in "
+            f"this process (KERAS_BACKEND); valid values here are {active}."
+        )
 
 
 @contextmanager
@@ -109,10 +100,12 @@ def start_tracked_run(
     KeyboardInterrupt by the CLI) or any of `killed_exceptions`; FAILED on any other error,
     with the error recorded in the `error` tag. The exception is re-raised.
     """
+    check_backend_active(config)
     name = run_name or describe_run(config)
     run_tags = {
         runs.ARCH_TAG: config.arch,
         runs.DATA_SOURCE_TAG: resolve_data_source(config),
+        **describe_backend(config.backend),
         **(tags or {}),
     }
     with runs.open_run(
@@ -215,7 +208,7 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
     The example is a (2, maxlen) int32 batch of encoded test reviews.
     """
     example = np.asarray(example, dtype=np.int32)
-    signature = infer_signature(example, model.predict(example, verbose=0))
+    signature = infer_signature(example, predict_fixed_batches(model, example).astype(np.float32))
     mlflow.models.Model.log(
         artifact_path=None,
         name=KERAS_MODEL_NAME,
@@ -259,28 +252,6 @@ def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult
         log_keras_model(result.model, splits.x_test[:2])
         # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
         log_text_model(config, splits.vocabulary, result.model, splits.classes)
-
-
-def log_test_predictions(
-    config: TrainConfig,
-    data_digest: str,
-    classes: Sequence[str],
-    labels: np.ndarray,
-    probabilities: np.ndarray,
-) -> str:
-    """Logs `test_predictions.npz` and the `test_digest` tag of the active run; returns the digest.
-
-    `labels` (n,) and `probabilities` ((n,) or (n, K)) are in test-split order. Training and
-    baseline runs both log them, so the promotion gate can pair any two on the same reviews.
-    """
-    digest = digest_test_split(data_digest, config.max_reviews, config.seed, classes, labels)
-    predictions = make_test_predictions(labels, probabilities)
-    with tempfile.TemporaryDirectory() as scratch:
-        mlflow.log_artifact(
-            str(save_test_predictions(predictions, Path(scratch) / PREDICTIONS_ARTIFACT))
-        )
-    mlflow.set_tag(runs.TEST_DIGEST_TAG, digest)
-    return digest
 
 
 @contextmanager

@@ -17,7 +17,8 @@ import numpy as np
 
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import Splits
-from rnn_tracking.metrics import MACRO_F1, MacroF1
+from rnn_tracking.inference import predict_fixed_batches
+from rnn_tracking.metrics import MACRO_F1, MacroF1, macro_f1, predict_classes
 from rnn_tracking.model import build_model, build_optimizer
 
 # Model selection follows the tutorial: EarlyStopping and ModelCheckpoint both watch val_loss.
@@ -173,23 +174,53 @@ def compile_model(
     return model
 
 
-def compile_for_inference(model: keras.Model, with_macro_f1: bool = False) -> None:
-    """Recompiles a trained model without XLA, keeping its optimizer, weights and loss.
+def compile_for_inference(model: keras.Model) -> None:
+    """Recompiles a trained model for inference, keeping its optimizer, weights and loss.
 
-    XLA compiles once per batch shape, which pays off over the thousands of same-shaped
-    training steps but costs a fraction of a second for every new batch size a served or
-    reloaded model meets. The saved model records this compile, so it predicts without XLA.
-    Its metrics are plain accuracy, so the saved model loads without this package;
-    `with_macro_f1` adds macro-F1 for the one evaluation of the test split.
+    One step per call into the predict function (`predict_fixed_batches` hands it one batch
+    at a time), and Keras's `auto` compile, which the saved model records: XLA on JAX (its
+    only compiled path; without it every recurrent `scan` is lowered again at each call) and
+    a TensorFlow graph without XLA on a CPU. Its metrics are plain accuracy, so the saved
+    model loads without this package.
     """
-    num_classes = count_outputs_classes(model)
-    metrics = build_metrics(num_classes) if with_macro_f1 else METRICS
     model.compile(
         optimizer=model.optimizer,
-        loss=select_loss(num_classes),
-        metrics=metrics,
-        jit_compile=False,
+        loss=select_loss(count_outputs_classes(model)),
+        metrics=METRICS,
+        jit_compile="auto",
+        steps_per_execution=1,
     )
+
+
+def score_test_split(
+    model: keras.Model, splits: Splits, batch_size: int
+) -> tuple[dict[str, float], np.ndarray]:
+    """Returns the test split's loss, accuracy and macro-F1, and the model's outputs (n, 1)
+    or (n, K), from predictions made in fixed-size batches (one compiled shape; see
+    rnn_tracking.inference). The outputs are the per-review predictions the promotion gate
+    pairs between models, so they cost no second pass over the test split.
+
+    The loss is Keras's own (its clipping and float32 arithmetic); accuracy counts a sigmoid
+    output above 0.5 as class 1, as Keras's binary accuracy does.
+    """
+    num_classes = count_outputs_classes(model)
+    outputs = predict_fixed_batches(model, splits.x_test, batch_size)
+    labels = np.asarray(splits.y_test)
+    loss_function = keras.losses.get(select_loss(num_classes))
+    truth = labels.reshape(-1, 1) if num_classes == 2 else labels
+    loss = float(
+        np.mean(keras.ops.convert_to_numpy(loss_function(truth, outputs.astype("float32"))))
+    )
+    if num_classes == 2:
+        predicted = (outputs[:, 0] > 0.5).astype(np.int64)
+    else:
+        predicted = outputs.argmax(axis=-1)
+    scores = {
+        "loss": loss,
+        "accuracy": float(np.mean(predicted == labels)),
+        MACRO_F1: macro_f1(labels, predict_classes(outputs), num_classes),
+    }
+    return scores, outputs
 
 
 def build_callbacks(config: TrainConfig, checkpoint_path: Path) -> list[keras.callbacks.Callback]:
@@ -276,15 +307,9 @@ def train_model(
     if not history.get(SELECTION_METRIC):
         raise RuntimeError("training ran no complete epoch")
     best = select_best_epoch(history)
-    compile_for_inference(model, with_macro_f1=True)
-    # EarlyStopping has restored the best weights, so this is the one look at the test split.
-    tested = model.evaluate(
-        splits.x_test, splits.y_test, batch_size=config.batch_size, verbose=0, return_dict=True
-    )
-    # The per-review predictions the promotion gate pairs between models: one more forward
-    # pass over test, a small fraction of an epoch (evaluate returns no predictions).
-    probabilities = model.predict(splits.x_test, batch_size=config.batch_size, verbose=0)
     compile_for_inference(model)
+    # EarlyStopping has restored the best weights, so this is the one look at the test split.
+    tested, probabilities = score_test_split(model, splits, config.batch_size)
     val_macro_f1 = history.get(f"val_{MACRO_F1}")
     return TrainResult(
         model=model,

@@ -17,6 +17,10 @@ from pathlib import Path
 import pytest
 from helpers import SWEEP_MAX_REVIEWS, write_reviews
 
+# Keras reads its backend once, at its first import: the tests run on the default backend
+# unless KERAS_BACKEND says otherwise (a config's `backend` must then match it).
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
 from rnn_tracking.data import CACHE_ENV_VAR
 
 REAL_DATA_ENV_VAR = "RNN_TRACKING_TEST_DATA"

@@ -34,6 +34,7 @@ from rnn_tracking.cli.commands import (
     command_train,
     describe_result,
     end_pending_run,
+    prepare_backend,
     seed_configs,
 )
 from rnn_tracking.cli.parser import (
@@ -82,7 +83,7 @@ SWEEP_DEFAULT_HEARTBEAT_INTERVAL = SweepOptions.heartbeat_interval
 @dataclasses.dataclass(frozen=True)
 class Command:
     """One subcommand: its help, its options (config field names and/or a dataclass), its
-    handler, and whether it runs TensorFlow."""
+    handler, and whether it runs Keras (on the backend `choose_backend` picks)."""
 
     name: str
     help: str
@@ -90,7 +91,7 @@ class Command:
     handler: Callable[[argparse.Namespace], int]
     config_fields: tuple[str, ...] = ()
     options: type | None = None
-    uses_tensorflow: bool = False
+    uses_keras: bool = False
 
 
 COMMANDS = (
@@ -102,7 +103,7 @@ COMMANDS = (
         command_train,
         tuple(FIELDS),
         TrainOptions,
-        uses_tensorflow=True,
+        uses_keras=True,
     ),
     Command(
         "rerun",
@@ -112,7 +113,7 @@ COMMANDS = (
         "one by one: exactly without dropout, within noise with it. Exit 1 if one differs.",
         command_rerun,
         options=RerunOptions,
-        uses_tensorflow=True,
+        uses_keras=True,
     ),
     Command(
         "report",
@@ -140,7 +141,7 @@ COMMANDS = (
         "start of each review, tab-separated.",
         command_predict,
         options=PredictOptions,
-        uses_tensorflow=True,
+        uses_keras=True,
     ),
     Command(
         "promote",
@@ -158,7 +159,7 @@ COMMANDS = (
         "accuracy by review length and the most confidently wrong reviews.",
         command_evaluate,
         options=EvaluateOptions,
-        uses_tensorflow=True,
+        uses_keras=True,
     ),
     Command(
         "sweep",
@@ -167,7 +168,7 @@ COMMANDS = (
         "workers may share one study through its storage.",
         command_sweep,
         options=SweepOptions,
-        uses_tensorflow=True,
+        uses_keras=True,
     ),
 )
 
@@ -196,7 +197,7 @@ def build_parser() -> OneLineParser:
         sub.set_defaults(
             handler=command.handler,
             parameters=list_parameters(command),
-            uses_tensorflow=command.uses_tensorflow,
+            uses_keras=command.uses_keras,
         )
     return parser
 
@@ -205,7 +206,6 @@ def quiet_libraries() -> None:
     """Keeps library chatter out of the terminal: TensorFlow's C++ start-up lines and
     MLflow's artifact download progress bars. Set the variables yourself to see them."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 
@@ -303,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop = StopOnce()
         for each in STOP_SIGNALS:
             signal.signal(each, stop)
-        if args.uses_tensorflow:
+        if args.uses_keras and prepare_backend(args) == "tensorflow":
             import_tensorflow_quietly()
         record_command_line(argv)
         return handler(args)

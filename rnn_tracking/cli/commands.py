@@ -53,6 +53,64 @@ def end_pending_run() -> None:
         end_launcher_run_failed_if_pending()
 
 
+# --- the Keras backend: chosen once per process, before Keras is imported -----------------
+
+
+def prepare_backend(args: argparse.Namespace) -> str:
+    """Makes this process (and the workers it starts) run Keras on the command's backend.
+
+    train: `--backend` (default: the field's); rerun: the backend the run recorded
+    (tensorflow for runs made before the option existed); sweep: the space's `fixed`
+    backend; predict and evaluate: $KERAS_BACKEND if set, else the default (a text model
+    loads on any backend). Raises UsageError, one line, for a missing backend or a process
+    whose Keras already runs on another.
+    """
+    from rnn_tracking.backend import BACKEND_ENV_VAR, DEFAULT_BACKEND, apply_backend
+
+    try:
+        if args.command == "train":
+            name = args.backend or DEFAULT_BACKEND
+        elif args.command == "rerun":
+            name = read_rerun_backend(args)
+        elif args.command == "sweep":
+            name = read_space_backend(args.space)
+        else:
+            name = os.environ.get(BACKEND_ENV_VAR) or DEFAULT_BACKEND
+        apply_backend(name)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    return name
+
+
+def read_rerun_backend(args: argparse.Namespace) -> str:
+    """Returns the backend the run to rerun trained on; ValueError for a bad run id."""
+    from rnn_tracking import rerun
+
+    options = read_options(args, RerunOptions)
+    if len(options.run_id) != 1:
+        raise ValueError(
+            f"run_id: got {len(options.run_id)} ids; valid values are exactly one run id."
+        )
+    prepare_tracking_store()
+    return rerun.config_of_run(rerun.read_training_run(options.run_id[0])).backend
+
+
+def read_space_backend(path: str | None) -> str:
+    """Returns the backend a space file fixes, else the default; the sweep's own reader
+    checks the file in full afterwards (this reads YAML only, so that no Keras is imported)."""
+    import yaml
+
+    from rnn_tracking.backend import DEFAULT_BACKEND
+
+    try:
+        raw = yaml.safe_load(Path(str(path)).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return DEFAULT_BACKEND
+    fixed = raw.get("fixed") if isinstance(raw, dict) else None
+    name = fixed.get("backend") if isinstance(fixed, dict) else None
+    return str(name) if name is not None else DEFAULT_BACKEND
+
+
 # --- train ---------------------------------------------------------------------------------
 
 
@@ -211,7 +269,8 @@ def command_report(args: argparse.Namespace) -> int:
 
 def command_baseline(args: argparse.Namespace) -> int:
     """Fits every budget first, then logs one run per budget and prints its metrics."""
-    from rnn_tracking import baseline, tracking
+    # `runs`, not `tracking`: the baseline needs no Keras, and imports none.
+    from rnn_tracking import baseline, runs
 
     try:
         config = read_config(args, baseline.DATA_FIELDS)
@@ -219,7 +278,7 @@ def command_baseline(args: argparse.Namespace) -> int:
         fitted = baseline.run_baselines(config, baseline.parse_budgets(options.budgets))
     except ValueError as error:
         raise UsageError(str(error)) from error
-    tracking.select_experiment(options.experiment_name)
+    runs.select_experiment(options.experiment_name)
     for data, result in fitted:
         run_id = baseline.track_baseline(config, data, result)
         print(

@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from rnn_tracking import data, runs
-from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping, parse_count
+from rnn_tracking.config import FIELDS, TrainConfig, config_from_mapping
 from rnn_tracking.encoding import tokenize
 from rnn_tracking.metrics import MACRO_F1, predict_classes
-from rnn_tracking.options import EvaluateOptions
+from rnn_tracking.options import EvaluateOptions, parse_count
 from rnn_tracking.serving.text_model import (
     Encoding,
     load_text_model,

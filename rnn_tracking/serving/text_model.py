@@ -35,7 +35,8 @@ these errors with HTTP 400 and the message, and goes on serving):
 Keras models are loaded with `safe_mode=True`, so a model file cannot run arbitrary code.
 
 This module ships inside every logged model and runs in the scoring server, so it imports
-only `rnn_tracking.encoding` and `rnn_tracking.config` of this package (a test checks it).
+only `rnn_tracking.encoding`, `rnn_tracking.config` and `rnn_tracking.inference` (numpy
+only) of this package (a test checks it).
 """
 
 from __future__ import annotations
@@ -66,6 +67,7 @@ from rnn_tracking.encoding import (
     encode_texts,
     tokenize,
 )
+from rnn_tracking.inference import predict_fixed_batches
 
 if TYPE_CHECKING:
     import keras
@@ -282,8 +284,8 @@ def score_classes(model: keras.Model, encoding: Encoding, reviews: Sequence[str]
     width = 1 if len(encoding.classes) == 2 else len(encoding.classes)
     if not reviews:
         return np.empty((0, width), dtype=np.float64)
-    probabilities = model.predict(encoding.encode(reviews), batch_size=256, verbose=0)
-    return np.asarray(probabilities, dtype=np.float64).reshape(len(reviews), width)
+    # Fixed-size batches: one compiled shape whatever the request size (rnn_tracking.inference).
+    return predict_fixed_batches(model, encoding.encode(reviews)).reshape(len(reviews), width)
 
 
 def make_scores(classes: Sequence[str], outputs: np.ndarray) -> list[ReviewScore]:

@@ -57,6 +57,11 @@ class ParamSpec:
         }
 
 
+# Fields a sweep may fix but not tune: every trial of a study runs in processes that
+# imported Keras once, on one backend.
+PROCESS_FIELDS = ("backend",)
+
+
 def space_error(path: Path, key: str, problem: str) -> ValueError:
     """Returns the one-line error for a space file: the file, the key, the problem."""
     return ValueError(f"{path}: {key}: {problem}")
@@ -78,6 +83,13 @@ def read_params(path: Path, raw: Any, fixed: dict[str, Any]) -> tuple[ParamSpec,
         if name in fixed:
             raise space_error(
                 path, key, "is also fixed; valid parameters are fixed or tuned, not both"
+            )
+        if name in PROCESS_FIELDS:
+            raise space_error(
+                path,
+                key,
+                "is chosen once per process (Keras reads it at import); valid places are "
+                f"fixed.{name}, or one study per value",
             )
         if not isinstance(spec, dict):
             raise space_error(

@@ -10,9 +10,9 @@ from rnn_tracking.config import (
     config_from_mapping,
     config_to_params,
     describe_run,
-    parse_count,
     resolve_data_source,
 )
+from rnn_tracking.options import parse_count
 
 
 def test_defaults_are_the_tutorials_values():

@@ -119,6 +119,19 @@ def test_pad_reviews_pads_and_cuts_at_the_chosen_ends(padding, truncating, expec
     assert x.shape == (2, 3) and x.dtype == np.int32
 
 
+@pytest.mark.parametrize("padding", ["pre", "post"])
+@pytest.mark.parametrize("truncating", ["pre", "post"])
+def test_pad_reviews_gives_keras_pad_sequences_arrays(padding, truncating):
+    from keras.utils import pad_sequences
+
+    rng = np.random.default_rng(0)
+    reviews = [list(rng.integers(1, 50, size)) for size in (0, 1, 4, 5, 9)]
+    ours = data.pad_reviews(reviews, 5, padding=padding, truncating=truncating)
+    theirs = pad_sequences(reviews, maxlen=5, dtype="int32", padding=padding, truncating=truncating)
+    assert ours.dtype == np.int32
+    np.testing.assert_array_equal(ours, theirs)
+
+
 def test_pad_reviews_refuses_an_unknown_end():
     with pytest.raises(ValueError, match="truncating: got 'middle'; valid values are pre, post"):
         data.pad_reviews([[1]], 3, truncating="middle")

@@ -117,6 +117,8 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
         "rnn_tracking",
         "rnn_tracking.config",
         "rnn_tracking.encoding",
+        # Predicting in fixed-size batches (numpy only): one compiled shape when serving.
+        "rnn_tracking.inference",
         "rnn_tracking.serving",
         "rnn_tracking.serving.text_model",
     }
@@ -130,3 +132,19 @@ def test_importing_encoding_imports_neither_mlflow_optuna_nor_tensorflow():
     modules = imported_modules_after("import rnn_tracking.encoding")
     heavy = ("mlflow", "optuna", "tensorflow", "keras")
     assert [m for m in modules if m.split(".")[0] in heavy] == []
+
+
+@pytest.mark.slow
+def test_the_baseline_command_imports_neither_tensorflow_nor_jax(tiny_aclimdb, subprocess_env):
+    env = {k: v for k, v in subprocess_env.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    code = (
+        "import sys; from rnn_tracking.cli import main;"
+        f"code = main(['baseline', '--data', {str(tiny_aclimdb)!r}, '--val_split', '0.5']);"
+        "print(code, sorted(m for m in ('keras', 'tensorflow', 'jax') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
+    # TensorFlow's start-up lines (oneDNN, CUDA probing) come through absl on stderr.
+    assert "oneDNN" not in done.stderr and "absl" not in done.stderr

@@ -77,7 +77,7 @@ def test_pooling_makes_the_last_recurrent_layer_return_sequences():
     assert [model.get_layer(f"lstm_{i}").return_sequences for i in (1, 2)] == [True, True]
 
 
-@pytest.mark.parametrize("pooling", ["last", "mean"])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max", "max_mean"])
 def test_a_masked_model_ignores_the_padding(pooling):
     import keras
 
@@ -90,6 +90,44 @@ def test_a_masked_model_ignores_the_padding(pooling):
     unmasked = build_model(TrainConfig(pooling=pooling, **TINY))
     unmasked.set_weights(padded.get_weights())
     assert not np.allclose(np.asarray(unmasked(np.array([[0, 0, 4, 5]]))), without)
+    keras.backend.clear_session()
+
+
+def test_masked_max_pooling_never_lets_a_padded_step_win():
+    import keras
+
+    from rnn_tracking.model import mask_padded_steps
+
+    tokens = keras.Input(shape=(4,), dtype="int32")
+    sequence = keras.Input(shape=(4, 2))
+    pooled = keras.layers.GlobalMaxPooling1D()(mask_padded_steps(sequence, tokens))
+    model = keras.Model([tokens, sequence], pooled)
+    # The padded steps output 0 (as a masked recurrent layer does); every real output is < 0.
+    outputs = np.array([[[0.0, 0.0], [0.0, 0.0], [-0.5, -0.9], [-0.2, -0.7]]], dtype="float32")
+    maxima = np.asarray(model([np.array([[0, 0, 4, 5]], dtype="int32"), outputs]))
+    np.testing.assert_allclose(maxima, [[-0.2, -0.7]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("pooling", ["last", "max_mean"])
+def test_a_masked_model_scores_front_and_back_padding_alike(pooling):
+    import keras
+
+    model = build_model(TrainConfig(pooling=pooling, mask_zero=True, bidirectional=True, **TINY))
+    front = np.asarray(model(np.array([[0, 0, 4, 5]], dtype="int32")))
+    back = np.asarray(model(np.array([[4, 5, 0, 0]], dtype="int32")))
+    np.testing.assert_allclose(front, back, rtol=1e-5)
+    keras.backend.clear_session()
+
+
+def test_a_masked_max_pooling_model_loads_in_safe_mode_without_package_code(tmp_path):
+    import keras
+
+    model = build_model(TrainConfig(pooling="max", mask_zero=True, **TINY))
+    path = tmp_path / "masked.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, compile=False, safe_mode=True)
+    tokens = np.array([[0, 0, 4, 5]], dtype="int32")
+    np.testing.assert_allclose(np.asarray(loaded(tokens)), np.asarray(model(tokens)), rtol=1e-6)
     keras.backend.clear_session()
 
 

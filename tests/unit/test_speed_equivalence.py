@@ -14,7 +14,12 @@ import pytest
 from helpers import make_splits
 
 from rnn_tracking.config import TrainConfig, config_from_mapping
-from rnn_tracking.model import build_model, list_cudnn_blockers, warn_if_cudnn_ruled_out
+from rnn_tracking.model import (
+    build_model,
+    check_cudnn_padding,
+    list_cudnn_blockers,
+    warn_if_cudnn_ruled_out,
+)
 from rnn_tracking.train import compile_model, train_model
 
 # A toy classifier small enough to compile with XLA in a second or two.
@@ -112,14 +117,17 @@ def test_speed_settings_reach_keras_and_can_be_turned_off():
 
 
 @pytest.mark.slow
-def test_trained_model_is_recompiled_without_xla_for_inference(tmp_path):
+def test_trained_model_is_recompiled_with_the_backends_own_compile_for_inference(tmp_path):
     x, y = make_toy_data(8)
     splits = make_splits((x, y))
     config = config_from_mapping({"epochs": 1, "jit_compile": True}, base=TOY)
     result = train_model(config, splits, tmp_path / "best.keras")
-    # A served model meets many batch sizes; XLA would compile once for each of them.
-    assert result.model.jit_compile is False
-    assert result.model.get_compile_config()["jit_compile"] is False
+    # Keras's `auto`: XLA on JAX (its only compiled path), a graph without XLA on a CPU with
+    # TensorFlow. Inference runs in fixed-size batches, so XLA compiles one shape.
+    on_jax = keras.backend.backend() == "jax"
+    assert result.model.get_compile_config()["jit_compile"] is on_jax
+    assert result.model.jit_compile is on_jax
+    assert result.model.steps_per_execution == 1
     assert int(result.model.optimizer.iterations) == 2
 
 
@@ -134,19 +142,49 @@ def test_mixed_precision_computes_in_16_bits_and_outputs_float32():
 
 
 @pytest.mark.parametrize(
-    ("settings", "blockers"),
+    ("backend", "settings", "blockers"),
     [
-        ({}, []),
-        ({"recurrent_dropout": 0.2}, ["recurrent_dropout"]),
+        ("tensorflow", {}, []),
+        ("tensorflow", {"recurrent_dropout": 0.2}, ["recurrent_dropout"]),
         (
+            "tensorflow",
             {"arch": "gru", "unroll": True, "recurrent_dropout": 0.1},
             ["recurrent_dropout", "unroll"],
         ),
-        ({"arch": "simplernn", "recurrent_dropout": 0.2}, []),
+        ("tensorflow", {"arch": "simplernn", "recurrent_dropout": 0.2}, []),
+        # A right-padded mask keeps cuDNN on TensorFlow and PyTorch, not on JAX.
+        ("tensorflow", {"mask_zero": True}, []),
+        ("torch", {"arch": "gru", "unroll": True}, ["unroll"]),
+        ("jax", {"mask_zero": True, "unroll": True}, ["unroll", "mask_zero"]),
+        # JAX has no cuDNN GRU: nothing to rule out.
+        ("jax", {"arch": "gru", "recurrent_dropout": 0.2}, []),
     ],
 )
-def test_cudnn_blockers_are_the_settings_keras_cannot_run_on_cudnn(settings, blockers):
-    assert list_cudnn_blockers(TrainConfig(**settings)) == blockers
+def test_cudnn_blockers_are_the_settings_keras_cannot_run_on_cudnn(backend, settings, blockers):
+    assert list_cudnn_blockers(TrainConfig(**settings), backend) == blockers
+
+
+@pytest.mark.parametrize("backend", ["tensorflow", "torch"])
+def test_a_mask_on_front_padded_reviews_is_refused_in_one_line_on_a_gpu(backend):
+    config = TrainConfig(mask_zero=True, padding="pre")
+    with pytest.raises(ValueError, match=r"^padding: got 'pre' with mask_zero=true.*post") as error:
+        check_cudnn_padding(config, gpu_visible=True, backend=backend)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("backend", "settings", "gpu_visible"),
+    [
+        ("tensorflow", {"mask_zero": True, "padding": "pre"}, False),
+        ("tensorflow", {"mask_zero": True, "padding": "post"}, True),
+        ("tensorflow", {"mask_zero": False, "padding": "pre"}, True),
+        # Off cuDNN anyway: Keras's own loop takes any mask.
+        ("tensorflow", {"mask_zero": True, "recurrent_dropout": 0.1}, True),
+        ("jax", {"mask_zero": True, "padding": "pre"}, True),
+    ],
+)
+def test_the_padding_rule_refuses_only_a_mask_cudnn_would_refuse(backend, settings, gpu_visible):
+    check_cudnn_padding(TrainConfig(**settings), gpu_visible=gpu_visible, backend=backend)
 
 
 def test_recurrent_dropout_on_a_visible_gpu_warns_in_one_line():
@@ -154,8 +192,13 @@ def test_recurrent_dropout_on_a_visible_gpu_warns_in_one_line():
     with pytest.warns(
         UserWarning, match=r"^recurrent_dropout=0\.2 rules out cuDNN .*recurrent_dropout=0\.0"
     ) as record:
-        warn_if_cudnn_ruled_out(config, gpu_visible=True)
+        warn_if_cudnn_ruled_out(config, gpu_visible=True, backend="tensorflow")
     assert "\n" not in str(record[0].message)
+
+
+def test_a_mask_on_jax_warns_that_it_rules_out_cudnn():
+    with pytest.warns(UserWarning, match=r"^mask_zero=true rules out cuDNN for lstm .*\(jax\)"):
+        warn_if_cudnn_ruled_out(TrainConfig(mask_zero=True), gpu_visible=True, backend="jax")
 
 
 def test_no_cudnn_warning_without_a_gpu_or_with_cudnn_settings():
@@ -182,3 +225,20 @@ def test_no_cudnn_warning_without_a_gpu_or_with_cudnn_settings():
 def test_bad_speed_settings_are_rejected_naming_the_parameter(settings, message):
     with pytest.raises(ValueError, match=message):
         config_from_mapping(settings)
+
+
+def test_fixed_batch_prediction_pads_the_last_batch_and_drops_its_rows():
+    from rnn_tracking.inference import pad_rows, predict_fixed_batches
+
+    tokens = np.arange(1, 21, dtype="int32").reshape(5, 4) % 9 + 1
+    assert pad_rows(tokens, 4).shape == (8, 4)
+    assert (pad_rows(tokens, 4)[5:] == 0).all()
+    model = build_model(TrainConfig(num_words=10, maxlen=4, units=2, embedding_dim=2))
+    seen = []
+    predict_on_batch = model.predict_on_batch
+    model.predict_on_batch = lambda batch: seen.append(batch.shape) or predict_on_batch(batch)
+    outputs = predict_fixed_batches(model, tokens, batch_size=4)
+    assert seen == [(4, 4), (4, 4)]
+    assert outputs.shape == (5, 1)
+    np.testing.assert_allclose(outputs, np.asarray(model(tokens)), rtol=1e-5)
+    keras.backend.clear_session()

@@ -130,6 +130,12 @@ def test_shipped_spaces_tune_units_dropout_and_learning_rate_on_the_tutorial_enc
             "space.yaml: params.units: is also fixed",
         ),
         (
+            replace_in_valid(
+                "params:\n", "params:\n  backend: {type: categorical, choices: [jax, tensorflow]}\n"
+            ),
+            "space.yaml: params.backend: is chosen once per process",
+        ),
+        (
             replace_in_valid("direction: maximize", "direction: minimize"),
             "space.yaml: direction: got 'minimize'; val_accuracy is a metric to maximize",
         ),
