@@ -645,6 +645,7 @@ def test_every_report_template_is_shipped_as_package_data():
     assert all(any(fnmatch.fnmatch(name, p) for p in patterns) for name in templates)
 
 
+@pytest.mark.slow
 def test_a_cost_column_in_the_table_gets_its_own_pareto_plot(store, monkeypatch):
     from rnn_tracking.report import plots as plots_module
 

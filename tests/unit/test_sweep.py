@@ -508,6 +508,7 @@ def test_every_name_the_sweep_package_exports_resolves_to_its_room():
         _ = sweep.nothing_here
 
 
+@pytest.mark.slow
 def test_a_new_study_names_its_objective_for_the_dashboard(tmp_path, tracking_uri):
     from rnn_tracking.sweep.sampling import make_pruner, make_sampler
     from rnn_tracking.sweep.study import attach_study
