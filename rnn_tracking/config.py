@@ -28,6 +28,8 @@ KERAS_SOURCE = "keras"
 AUTO_DATA = "auto"
 NO_SPLIT_COLUMN = "none"
 AUTO_CLASSES = "auto"
+NO_EMBEDDINGS = "none"
+BUCKETINGS = ("none", "length")
 
 
 def _knob(default: Any, help: str, **cli: Any) -> Any:
@@ -84,6 +86,16 @@ class TrainConfig:
         0.0,
         "SpatialDropout1D after the embedding (drops whole word-vector channels), in [0, 1); "
         "the tutorial has none.",
+    )
+    embeddings: str = _knob(
+        NO_EMBEDDINGS,
+        "Word vectors that start the embedding: a word2vec (text or binary) or GloVe file, or "
+        "runs:/RUN_ID/PATH (e.g. from `rnn-tracking embed`); 'none' starts from random rows, "
+        "as the tutorial does.",
+    )
+    embeddings_trainable: bool = _knob(
+        True,
+        "Fine-tune pretrained vectors on the labels (in-domain ones gain); false freezes them.",
     )
     # Data: the tutorial's imdb.load_data(num_words=500) and pad_sequences(maxlen=100).
     data: str = _knob(
@@ -171,6 +183,12 @@ class TrainConfig:
         42,
         "Seeds Python, NumPy and TensorFlow, and the validation split; the tutorial's random_state=42.",
     )
+    bucketing: str = _knob(
+        "none",
+        f"Batching, one of {', '.join(BUCKETINGS)}: 'length' groups reviews of similar length "
+        "and pads each batch only to its bucket's width (4 widths at most, maxlen the longest), "
+        "so short reviews cost fewer steps; 'none' pads every batch to maxlen (the tutorial).",
+    )
     # Speed: how Keras runs the same model. Measured side by side in docs/speed.md.
     jit_compile: bool = _knob(
         True,
@@ -210,11 +228,11 @@ def _fail(name: str, value: Any, valid: str) -> None:
 
 def validate_config(config: TrainConfig) -> None:
     """Raises ValueError naming the first bad field and its valid values."""
-    if config.arch not in ARCHITECTURES:
-        _fail("arch", config.arch, "one of " + ", ".join(ARCHITECTURES))
-    if config.optimizer not in OPTIMIZERS:
-        _fail("optimizer", config.optimizer, "one of " + ", ".join(OPTIMIZERS))
     for name, valid in (
+        ("arch", ARCHITECTURES),
+        ("optimizer", OPTIMIZERS),
+        ("dtype_policy", DTYPE_POLICIES),
+        ("bucketing", BUCKETINGS),
         ("backend", BACKENDS),
         ("pooling", POOLINGS),
         ("padding", SEQUENCE_ENDS),
@@ -223,8 +241,6 @@ def validate_config(config: TrainConfig) -> None:
     ):
         if getattr(config, name) not in valid:
             _fail(name, getattr(config, name), "one of " + ", ".join(valid))
-    if config.dtype_policy not in DTYPE_POLICIES:
-        _fail("dtype_policy", config.dtype_policy, "one of " + ", ".join(DTYPE_POLICIES))
     for name in (
         "units",
         "layers",
@@ -244,12 +260,9 @@ def validate_config(config: TrainConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:
             _fail(name, value, "integers >= 0")
-    if (
-        not isinstance(config.seed, int)
-        or isinstance(config.seed, bool)
-        or not 0 <= config.seed < 2**32
-    ):
-        _fail("seed", config.seed, "integers in [0, 2**32)")
+    seed = config.seed
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**32:
+        _fail("seed", seed, "integers in [0, 2**32)")
     for name in ("dropout", "recurrent_dropout", "spatial_dropout"):
         value = getattr(config, name)
         if not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
@@ -265,12 +278,14 @@ def validate_config(config: TrainConfig) -> None:
         value = getattr(config, name)
         if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
             _fail(name, value, "finite numbers >= 0 (0 turns it off)")
-    for name in ("bidirectional", "mask_zero", "jit_compile", "unroll"):
+    for name in ("bidirectional", "mask_zero", "embeddings_trainable", "jit_compile", "unroll"):
         if not isinstance(getattr(config, name), bool):
             _fail(name, getattr(config, name), "true or false")
-    for name in ("data", "text_column", "label_column", "split_column", "classes"):
+    for name in ("data", "embeddings", "text_column", "label_column", "split_column", "classes"):
         if not isinstance(getattr(config, name), str):
             _fail(name, getattr(config, name), "strings")
+    if not config.embeddings.strip():
+        _fail("embeddings", config.embeddings, "'none', a vector file or runs:/RUN_ID/PATH")
     names = parse_classes(config)
     if names is not None:
         if len(names) < 2 or not all(names):
@@ -382,17 +397,3 @@ def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def describe_run(config: TrainConfig) -> str:
-    """Returns a readable run name such as `lstm-2x8-drop0.3` or `bigru-1x16`.
-
-    Rates keep two significant digits (`drop0.23`, not `drop0.231276`): a sweep samples
-    them from a continuous range, and the exact value is in the run's params.
-    """
-    name = f"{'bi' if config.bidirectional else ''}{config.arch}-{config.layers}x{config.units}"
-    if config.dropout:
-        name += f"-drop{config.dropout:.2g}"
-    if config.recurrent_dropout:
-        name += f"-rdrop{config.recurrent_dropout:.2g}"
-    return name

@@ -21,6 +21,7 @@ from __future__ import annotations
 import warnings
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from rnn_tracking.config import TrainConfig, format_value
@@ -76,7 +77,9 @@ def build_recurrent_layer(config: TrainConfig, index: int) -> keras.layers.Layer
     return layer
 
 
-def build_model(config: TrainConfig, num_classes: int = 2) -> keras.Model:
+def build_model(
+    config: TrainConfig, num_classes: int = 2, embedding_matrix: np.ndarray | None = None
+) -> keras.Model:
     """Builds the uncompiled classifier for integer inputs of shape (batch, maxlen).
 
     `num_classes` comes from the data (`Splits.num_classes`), not the config: the same
@@ -84,19 +87,36 @@ def build_model(config: TrainConfig, num_classes: int = 2) -> keras.Model:
     class 1 (a positive review); with K >= 3, shape (batch, K), a softmax over the classes.
     Outputs are float32 under every dtype policy. Warns when a setting rules cuDNN out while
     a GPU is visible.
+
+    `embedding_matrix`, float32 (num_words, embedding_dim), gives the embedding's starting
+    rows (pretrained vectors, `rnn_tracking.data.vectors`); it is set as the layer's weights,
+    so the saved model holds them and needs no vector file. With it the embedding is
+    trainable as `embeddings_trainable` says. With `bucketing=length` the input takes any
+    number of steps (each bucket's width), not only maxlen.
     """
     if not isinstance(num_classes, int) or num_classes < 2:
         raise ValueError(f"num_classes: got {num_classes!r}; valid values are integers >= 2.")
     warn_if_cudnn_ruled_out(config)
     check_cudnn_padding(config)
-    inputs = keras.Input(shape=(config.maxlen,), dtype="int32", name="tokens")
-    hidden = layers.Embedding(
+    steps = None if config.bucketing == "length" else config.maxlen
+    inputs = keras.Input(shape=(steps,), dtype="int32", name="tokens")
+    embedding = layers.Embedding(
         config.num_words,
         config.embedding_dim,
         mask_zero=config.mask_zero,
+        trainable=config.embeddings_trainable if embedding_matrix is not None else True,
         dtype=config.dtype_policy,
         name="embedding",
-    )(inputs)
+    )
+    hidden = embedding(inputs)
+    if embedding_matrix is not None:
+        expected = (config.num_words, config.embedding_dim)
+        if tuple(embedding_matrix.shape) != expected:
+            raise ValueError(
+                f"embedding_matrix: got shape {tuple(embedding_matrix.shape)}; valid shapes "
+                f"are (num_words, embedding_dim) = {expected}."
+            )
+        embedding.set_weights([np.asarray(embedding_matrix, dtype="float32")])
     if config.spatial_dropout:
         hidden = layers.SpatialDropout1D(
             config.spatial_dropout, dtype=config.dtype_policy, name="spatial_dropout"

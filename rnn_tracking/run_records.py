@@ -64,3 +64,17 @@ def log_test_predictions(
         )
     mlflow.set_tag(runs.TEST_DIGEST_TAG, digest)
     return digest
+
+
+def describe_run(config: TrainConfig) -> str:
+    """Returns a readable run name such as `lstm-2x8-drop0.3` or `bigru-1x16`.
+
+    Rates keep two significant digits (`drop0.23`, not `drop0.231276`): a sweep samples
+    them from a continuous range, and the exact value is in the run's params.
+    """
+    name = f"{'bi' if config.bidirectional else ''}{config.arch}-{config.layers}x{config.units}"
+    if config.dropout:
+        name += f"-drop{config.dropout:.2g}"
+    if config.recurrent_dropout:
+        name += f"-rdrop{config.recurrent_dropout:.2g}"
+    return name

@@ -30,12 +30,12 @@ from rnn_tracking.backend import describe_backend
 from rnn_tracking.config import (
     TrainConfig,
     config_to_params,
-    describe_run,
     resolve_data_source,
 )
 from rnn_tracking.data import Splits
+from rnn_tracking.embeddings import PreparedEmbeddings, log_embeddings, prepare_embeddings
 from rnn_tracking.inference import predict_fixed_batches
-from rnn_tracking.run_records import log_params_once, log_test_predictions
+from rnn_tracking.run_records import describe_run, log_params_once, log_test_predictions
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
 
@@ -293,12 +293,16 @@ def track_training(
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     killed_exceptions: tuple[type[BaseException], ...] = (),
     verbose: int = 0,
+    embeddings: PreparedEmbeddings | None = None,
 ) -> tuple[str, TrainResult]:
     """Trains one model inside one MLflow run and returns the run id and the result.
 
     The best checkpoint is logged however the training ends, so an interrupted or failed run
-    still keeps the best model it had.
+    still keeps the best model it had. `embeddings` are the pretrained rows the CLI prepared
+    (and checked) before; unset, they are prepared here from `config.embeddings`, before the
+    run opens.
     """
+    embeddings = embeddings or prepare_embeddings(config, splits)
     with start_tracked_run(
         config, run_name=run_name, nested=nested, tags=tags, killed_exceptions=killed_exceptions
     ) as run:
@@ -306,6 +310,8 @@ def track_training(
         log_resolved_config(config)
         log_datasets(splits)
         log_classes(splits)
+        if embeddings is not None:
+            log_embeddings(embeddings, config)
         with tempfile.TemporaryDirectory() as scratch:
             checkpoint_path = Path(scratch) / CHECKPOINT_NAME
             try:
@@ -315,6 +321,7 @@ def track_training(
                     checkpoint_path,
                     extra_callbacks=[MlflowEpochLogger(run_id), *extra_callbacks],
                     verbose=verbose,
+                    embedding_matrix=embeddings.init.matrix if embeddings else None,
                 )
             except TrainingDiverged as error:
                 # The run ends FAILED (its `error` tag says why); this tag makes it findable.

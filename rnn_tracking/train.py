@@ -15,6 +15,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from rnn_tracking.batching import LengthBuckets, as_fit_input
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import Splits
 from rnn_tracking.inference import predict_fixed_batches
@@ -152,18 +153,22 @@ class DivergenceGuard(keras.callbacks.Callback):
 
 
 def compile_model(
-    config: TrainConfig, steps_per_epoch: int | None = None, num_classes: int = 2
+    config: TrainConfig,
+    steps_per_epoch: int | None = None,
+    num_classes: int = 2,
+    embedding_matrix: np.ndarray | None = None,
 ) -> keras.Model:
     """Seeds everything from the config, then builds and compiles the classifier for training.
 
     `steps_per_epoch` (batches per epoch) sizes the cosine schedule, when there is one;
-    `num_classes` picks the output layer and the loss.
+    `num_classes` picks the output layer and the loss; `embedding_matrix` (pretrained rows,
+    num_words x embedding_dim) starts the embedding.
 
     `jit_compile` and `steps_per_execution` change how fast Keras runs the steps, not what
     they compute (docs/speed.md; tests/unit/test_speed_equivalence.py).
     """
     keras.utils.set_random_seed(config.seed)
-    model = build_model(config, num_classes)
+    model = build_model(config, num_classes, embedding_matrix)
     model.compile(
         optimizer=build_optimizer(config, steps_per_epoch),
         loss=select_loss(num_classes),
@@ -267,7 +272,21 @@ def select_best_epoch(history: dict[str, list[float]]) -> int:
 
 def count_batches(splits: Splits, config: TrainConfig) -> int:
     """Returns the number of training batches per epoch (the last one may be short)."""
+    if config.bucketing == "length":
+        return len(make_buckets(splits, config))
     return max(1, -(-len(splits.y_train) // config.batch_size))
+
+
+def make_buckets(splits: Splits, config: TrainConfig) -> LengthBuckets:
+    """Returns the training split in length buckets, seeded from the config (see batching)."""
+    return LengthBuckets(
+        splits.x_train,
+        splits.y_train,
+        config.batch_size,
+        padding=config.padding,
+        seed=config.seed,
+        steps_per_execution=config.steps_per_execution,
+    )
 
 
 def train_model(
@@ -277,25 +296,34 @@ def train_model(
     extra_callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int = 0,
     model: keras.Model | None = None,
+    embedding_matrix: np.ndarray | None = None,
 ) -> TrainResult:
     """Fits a model on the training split, selects on validation and evaluates test once.
 
     The best epoch's model is written to `checkpoint_path` (a `.keras` file) as training goes,
     so an interrupted run still has it. `extra_callbacks` run after the built-in ones and see
-    `epoch_seconds` in the logs. Pass `model` to train an already compiled model instead.
+    `epoch_seconds` in the logs. Pass `model` to train an already compiled model instead;
+    `embedding_matrix` starts the embedding from pretrained rows. With `bucketing=length`
+    the training batches come from `LengthBuckets`; validation stays at maxlen.
     """
     model = model or compile_model(
-        config, steps_per_epoch=count_batches(splits, config), num_classes=splits.num_classes
+        config,
+        steps_per_epoch=count_batches(splits, config),
+        num_classes=splits.num_classes,
+        embedding_matrix=embedding_matrix,
     )
+    if config.bucketing == "length":
+        inputs = {"x": as_fit_input(make_buckets(splits, config))}
+    else:
+        inputs = {"x": splits.x_train, "y": splits.y_train, "batch_size": config.batch_size}
     # The guard comes first, so that a diverged epoch stops before anything else reads it.
     guard = DivergenceGuard()
     callbacks = [guard, *build_callbacks(config, checkpoint_path), *extra_callbacks]
     started = time.perf_counter()
     fit_history = model.fit(
-        splits.x_train,
-        splits.y_train,
+        **inputs,
         validation_data=(splits.x_val, splits.y_val),
-        batch_size=config.batch_size,
+        validation_batch_size=config.batch_size,
         epochs=config.epochs,
         callbacks=callbacks,
         verbose=verbose,

@@ -25,6 +25,7 @@ from rnn_tracking.cli.commands import (
     EXIT_USAGE,
     PROGRAM,
     command_baseline,
+    command_embed,
     command_evaluate,
     command_predict,
     command_promote,
@@ -47,7 +48,9 @@ from rnn_tracking.cli.parser import (
 )
 from rnn_tracking.config import FIELDS
 from rnn_tracking.options import (
+    EMBED_DATA_FIELDS,
     BaselineOptions,
+    EmbedOptions,
     EvaluateOptions,
     PredictOptions,
     PromoteOptions,
@@ -133,6 +136,17 @@ COMMANDS = (
         command_baseline,
         BASELINE_DATA_FIELDS,
         BaselineOptions,
+    ),
+    Command(
+        "embed",
+        "Train word2vec on the training split's reviews and log the vectors in a new run.",
+        "Train word2vec (gensim) on the training split's reviews only, never validation or "
+        "test, and log the vectors (word2vec text format) as an artifact of a new run tagged "
+        "with the data digest and split; train from them with --embeddings runs:/RUN_ID/"
+        "vectors/word2vec.txt.",
+        command_embed,
+        EMBED_DATA_FIELDS,
+        EmbedOptions,
     ),
     Command(
         "predict",

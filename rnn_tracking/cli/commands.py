@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from rnn_tracking.cli.parser import UsageError, read_config, read_options
-from rnn_tracking.config import TrainConfig
+from rnn_tracking.config import NO_EMBEDDINGS, TrainConfig
 from rnn_tracking.options import (
     BaselineOptions,
+    EmbedOptions,
     EvaluateOptions,
     PredictOptions,
     PromoteOptions,
@@ -162,6 +163,7 @@ def command_train(args: argparse.Namespace) -> int:
     """Trains one model in one MLflow run and prints its summary metrics."""
     from rnn_tracking import tracking
     from rnn_tracking.data import load_splits
+    from rnn_tracking.embeddings import prepare_embeddings
 
     # Everything is validated and the data loaded before a run is opened, so bad input
     # never leaves a run behind.
@@ -172,11 +174,16 @@ def command_train(args: argparse.Namespace) -> int:
         options = read_options(args, TrainOptions)
         record_system_metrics(options.system_metrics)
         loaded = [(each, load_splits(each)) for each in seed_configs(config, options.seeds)]
+        if config.embeddings != NO_EMBEDDINGS:
+            prepare_tracking_store()
+        embeddings = prepare_embeddings(config, loaded[0][1])
     except ValueError as error:
         raise UsageError(str(error)) from error
     tracking.select_experiment(options.experiment_name)
     if len(loaded) == 1:
-        run_id, result = tracking.track_training(config, loaded[0][1], verbose=options.verbose)
+        run_id, result = tracking.track_training(
+            config, loaded[0][1], verbose=options.verbose, embeddings=embeddings
+        )
         print(describe_result(run_id, result))
         return EXIT_OK
     parent_id, results = tracking.track_seed_repeats(loaded, verbose=options.verbose)
@@ -286,6 +293,25 @@ def command_baseline(args: argparse.Namespace) -> int:
             f"C {result.best_c:g}, val_accuracy {result.best_val_accuracy:.4f}, "
             f"test_accuracy {result.test_accuracy:.4f}, {result.train_seconds:.1f} s"
         )
+    return EXIT_OK
+
+
+def command_embed(args: argparse.Namespace) -> int:
+    """Trains word2vec on the training split's reviews and logs the vectors in a new run."""
+    from rnn_tracking import embeddings, runs
+
+    try:
+        config = read_config(args, embeddings.SPLIT_FIELDS)
+        options = read_options(args, EmbedOptions)
+        prepare_tracking_store()
+        runs.select_experiment(options.experiment_name)
+        run_id, uri, count = embeddings.track_word2vec(config, options)
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    print(
+        f"run {run_id}: {count} word vectors of dimension {options.vector_size}; start a "
+        f"model from them with --embeddings {uri} --embedding_dim {options.vector_size}"
+    )
     return EXIT_OK
 
 

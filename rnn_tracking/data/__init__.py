@@ -19,7 +19,7 @@ Encoding 50,000 raw reviews takes seconds, so the encoded arrays are cached as a
 $RNN_TRACKING_CACHE (default ~/.cache/rnn-tracking), keyed on the source's content and every
 setting that changes the encoding. The validation split is drawn after the cache, so
 changing `val_split` never re-encodes. Rooms: `sources` (readers), `labels` (class order
-and checks), `cache` (the .npz cache), `splits` (what training and evaluation load).
+and checks), `cache` (the .npz cache), `splits` (what training and evaluation load), `vectors` (pretrained word vectors).
 """
 
 from rnn_tracking.data.cache import (
@@ -75,9 +75,18 @@ from rnn_tracking.data.splits import (
     load_local_dataset,
     load_splits,
     load_text_splits,
+    load_training_tokens,
     read_corpus,
     sample_corpus,
     sample_reviews,
+)
+from rnn_tracking.data.vectors import (
+    EmbeddingInit,
+    WordVectors,
+    build_embedding_matrix,
+    load_embedding_matrix,
+    read_word_vectors,
+    write_word2vec_text,
 )
 from rnn_tracking.encoding import (
     INDEX_FROM,
@@ -100,6 +109,7 @@ __all__ = [
     "CSV_SPLITS",
     "Corpus",
     "DEFAULT_CACHE_DIR",
+    "EmbeddingInit",
     "EncodedData",
     "INDEX_FROM",
     "KERAS_NAME",
@@ -112,6 +122,8 @@ __all__ = [
     "TAR_SUFFIXES",
     "TextSplits",
     "VALID_SOURCES",
+    "WordVectors",
+    "build_embedding_matrix",
     "cache_directory",
     "check_split_classes",
     "digest_sequences",
@@ -126,10 +138,12 @@ __all__ = [
     "hash_file",
     "inspect_source",
     "list_review_files",
+    "load_embedding_matrix",
     "load_keras_dataset",
     "load_local_dataset",
     "load_splits",
     "load_text_splits",
+    "load_training_tokens",
     "index_labels",
     "make_folder_corpus",
     "make_cache_key",
@@ -144,10 +158,12 @@ __all__ = [
     "read_review_tar",
     "read_table",
     "read_table_reviews",
+    "read_word_vectors",
     "resolve_classes",
     "sample_corpus",
     "sample_reviews",
     "sort_class_names",
     "tokenize",
     "write_cache",
+    "write_word2vec_text",
 ]

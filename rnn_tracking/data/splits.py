@@ -363,3 +363,13 @@ def load_text_splits(config: TrainConfig) -> TextSplits:
         digest=corpus.digest,
         classes=classes,
     )
+
+
+def load_training_tokens(config: TrainConfig) -> tuple[list[list[str]], str]:
+    """Returns the training split's reviews as tokens (`encoding.tokenize`) and the data digest.
+
+    Exactly the rows of `load_splits(config).x_train`, never a validation or test review:
+    what word vectors may be trained on without seeing the reviews that judge the model.
+    """
+    texts = load_text_splits(config)
+    return [tokenize(text) for text in texts.train_texts], texts.digest

@@ -42,6 +42,11 @@ RETRY_TAG = "retry_of_trial"
 WORKER_TAG = "optuna_worker"
 SESSION_TAG = "sweep_session"
 SUPERSEDED_BY_TAG = "superseded_by"
+# Word vectors: the run `embed` made them in, and the split they were trained on.
+EMBEDDINGS_RUN_TAG = "embeddings_run"
+SPLIT_SEED_TAG = "split_seed"
+SPLIT_TAG_PREFIX = "split."
+EMBEDDINGS_MISSING_METRIC = "embeddings_missing"
 # A report's own run, so that reports never list themselves.
 REPORT_KIND_TAG = "rnn_tracking.kind"
 REPORT_KIND = "report"

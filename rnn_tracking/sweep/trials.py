@@ -21,8 +21,9 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from rnn_tracking import runs, tracking
-from rnn_tracking.config import TrainConfig, describe_run
+from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import Splits, load_splits
+from rnn_tracking.run_records import describe_run
 from rnn_tracking.sweep import parent_run
 from rnn_tracking.sweep.space import SPLIT_FIELDS, SearchSpace
 from rnn_tracking.sweep.storage import RUN_ATTR, make_retry_callback

@@ -9,10 +9,10 @@ from rnn_tracking.config import (
     TrainConfig,
     config_from_mapping,
     config_to_params,
-    describe_run,
     resolve_data_source,
 )
 from rnn_tracking.options import parse_count
+from rnn_tracking.run_records import describe_run
 
 
 def test_defaults_are_the_tutorials_values():
