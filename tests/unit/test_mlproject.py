@@ -51,7 +51,7 @@ def test_baseline_entry_point_declares_its_data_fields_with_the_config_defaults(
         assert parse_value(name, parameters[name]["default"]) == getattr(defaults, name), name
 
 
-@pytest.mark.parametrize("entry_point", ["main", "report", "baseline"])
+@pytest.mark.parametrize("entry_point", ["main", "report", "baseline", "embed"])
 def test_entry_point_command_with_its_defaults_is_accepted_by_the_cli(entry_point):
     spec = load_entry_point(entry_point)
     values = {name: shlex.quote(str(p["default"])) for name, p in spec["parameters"].items()}
@@ -72,7 +72,7 @@ def test_mlproject_builds_its_environment_from_the_locked_python_env_file():
     assert (ROOT / "python_env.yaml").exists()
 
 
-ENTRY_POINTS = ["main", "sweep", "report", "baseline", "evaluate"]
+ENTRY_POINTS = ["main", "sweep", "report", "baseline", "evaluate", "embed"]
 
 
 def find_command(entry_point):
