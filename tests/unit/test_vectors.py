@@ -4,7 +4,6 @@ import struct
 
 import numpy as np
 import pytest
-from helpers import make_splits
 
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import (
