@@ -224,6 +224,13 @@ class BaselineOptions:
         "vocabulary, the last maxlen tokens); 'full' sees the whole text. Both by default, "
         "to tell the model's limits from the input's.",
     )
+    models: str = _knob(
+        "tfidf_logreg,nbsvm",
+        "Comma-separated linear models: 'tfidf_logreg' (TF-IDF + logistic regression) and "
+        "'nbsvm' (Naive Bayes log-count ratios + logistic regression, Wang and Manning 2012). "
+        "Both by default: NBSVM is the stronger published baseline on reviews, TF-IDF the "
+        "familiar one, and the promotion gate takes the better of them.",
+    )
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
 
 
