@@ -103,6 +103,21 @@ class SweepOptions:
         minimum=1,
         metavar="N",
     )
+    warm_start: str | None = _knob(
+        None,
+        "Another study in the same storage: its best configs that fit this space are tried "
+        "first (after the space file's enqueue: list); trials that do not fit are skipped "
+        "and counted, and none fitting is refused. Unset starts from the space file alone.",
+        metavar="STUDY",
+    )
+    warm_start_top: int = _knob(
+        3,
+        "How many of the warm-start study's best configs to try first. 3 seeds the known "
+        "good region without spending much of a study: TPE's 10 start-up trials keep 7 "
+        "random ones to look elsewhere.",
+        minimum=1,
+        metavar="K",
+    )
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
     verbose: int = _knob(
         0,

@@ -364,6 +364,7 @@ def command_sweep(args: argparse.Namespace) -> int:
                 verbose=options.verbose,
                 heartbeat_interval=options.heartbeat_interval,
                 echo=echo,
+                warm_start=sweep.read_warm_start(options),
             )
     except ValueError as error:
         raise UsageError(str(error)) from error

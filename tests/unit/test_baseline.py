@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import scipy.sparse
 
 from rnn_tracking import baseline
@@ -13,7 +12,6 @@ from rnn_tracking.baseline.record import baseline_params
 from rnn_tracking.cli import main
 from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import encode_texts, load_splits
-
 
 POSITIVE = ["good film", "good acting", "a good story", "good fun"]
 NEGATIVE = ["bad film", "bad acting", "a bad story", "bad fun"]
