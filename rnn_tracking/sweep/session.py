@@ -297,6 +297,8 @@ def open_study(
     backend = open_storage(
         location, heartbeat_interval=heartbeat_interval, stale_trial_callback=stale
     )
+    # Read before any run or experiment exists, so that a bad warm start leaves nothing.
+    configs = collect_configs(space, backend, name, warm_start, echo)
     runs.select_experiment(experiment_name)
     # The sampler and the pruner of this start, built once: the tags spell them, and the
     # study, loaded or created, uses them.
@@ -312,7 +314,6 @@ def open_study(
     }
     if space.description:
         parent_tags["mlflow.note.content"] = space.description
-    configs = collect_configs(space, backend, name, warm_start, echo)
     study, parent_run_id = attach_study(space, name, backend, (sampler, pruner), parent_tags, echo)
     enqueue_configs(study, configs, echo)
     return OpenedStudy(name, location, study, parent_run_id, splits)

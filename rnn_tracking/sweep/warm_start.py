@@ -141,5 +141,6 @@ def enqueue_configs(
         study.enqueue_trial(config, skip_if_exists=True)
     added = len(study.get_trials(deepcopy=False)) - before
     if configs:
-        echo(f"queued {added} of {len(configs)} warm-start configs (the rest were already there)")
+        held = f" ({len(configs) - added} already in the study)" if added < len(configs) else ""
+        echo(f"queued {added} of {len(configs)} warm-start configs to try first{held}")
     return added

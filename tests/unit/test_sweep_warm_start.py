@@ -75,7 +75,7 @@ def test_enqueuing_again_adds_nothing_the_study_already_holds(tmp_path, capsys):
     ask_params(space, study)
     # A continued study (or a second worker) queues the same file's configs again.
     assert enqueue_configs(study, list(space.enqueue), print) == 0
-    assert "queued 0 of 1" in capsys.readouterr().out
+    assert "queued 0 of 1 warm-start configs to try first (1 already" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
