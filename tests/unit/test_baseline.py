@@ -154,7 +154,8 @@ def test_nbsvm_fit_selects_c_on_validation_and_logs_its_own_settings():
     test = [("really good", 1), ("really bad", 0)]
     data = make_data(train, val, test)
     result = baseline.fit_baseline(data, seed=0, arch="nbsvm")
-    assert result.arch == "nbsvm" and list(result.val_accuracy_by_c) == list(baseline.C_GRID)
+    assert result.arch == "nbsvm"
+    assert list(result.val_accuracy_by_c) == list(baseline.NBSVM_C_GRID)
     assert result.test_accuracy == 1.0
     assert result.param_count == result.feature_count + 1
     assert result.test_probabilities.shape == (2,)
