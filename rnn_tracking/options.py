@@ -105,16 +105,14 @@ class SweepOptions:
     )
     warm_start: str | None = _knob(
         None,
-        "Another study in the same storage: its best configs that fit this space are tried "
-        "first (after the space file's enqueue: list); trials that do not fit are skipped "
-        "and counted, and none fitting is refused. Unset starts from the space file alone.",
+        "Try first the best configs of another study in the same storage that fit this "
+        "space (after its enqueue: list); misfits are skipped and counted.",
         metavar="STUDY",
     )
     warm_start_top: int = _knob(
         3,
-        "How many of the warm-start study's best configs to try first. 3 seeds the known "
-        "good region without spending much of a study: TPE's 10 start-up trials keep 7 "
-        "random ones to look elsewhere.",
+        "How many configs --warm-start queues. 3 seeds the known good region and leaves 7 of "
+        "TPE's 10 start-up trials random.",
         minimum=1,
         metavar="K",
     )
@@ -241,10 +239,8 @@ class BaselineOptions:
     )
     models: str = _knob(
         "tfidf_logreg,nbsvm",
-        "Comma-separated linear models: 'tfidf_logreg' (TF-IDF + logistic regression) and "
-        "'nbsvm' (Naive Bayes log-count ratios + logistic regression, Wang and Manning 2012). "
-        "Both by default: NBSVM is the stronger published baseline on reviews, TF-IDF the "
-        "familiar one, and the promotion gate takes the better of them.",
+        "Comma-separated: tfidf_logreg (TF-IDF + logistic regression), nbsvm (NB log-count "
+        "ratios + logistic regression). Both: NBSVM is the stronger published baseline.",
     )
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
 
