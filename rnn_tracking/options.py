@@ -33,6 +33,9 @@ SYSTEM_METRICS_HELP = (
     "report can weigh accuracy against cost. Changes nothing in the model."
 )
 
+WARM_START_HELP = "Try first the best configs of this storage's study STUDY that fit the space."
+WARM_START_TOP_HELP = "Configs --warm-start queues: 3 leaves 7 of TPE's 10 start-up trials random."
+
 
 @dataclass(frozen=True)
 class TrainOptions:
@@ -103,19 +106,8 @@ class SweepOptions:
         minimum=1,
         metavar="N",
     )
-    warm_start: str | None = _knob(
-        None,
-        "Try first the best configs of another study in the same storage that fit this "
-        "space (after its enqueue: list); misfits are skipped and counted.",
-        metavar="STUDY",
-    )
-    warm_start_top: int = _knob(
-        3,
-        "How many configs --warm-start queues. 3 seeds the known good region and leaves 7 of "
-        "TPE's 10 start-up trials random.",
-        minimum=1,
-        metavar="K",
-    )
+    warm_start: str | None = _knob(None, WARM_START_HELP, metavar="STUDY")
+    warm_start_top: int = _knob(3, WARM_START_TOP_HELP, minimum=1, metavar="K")
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
     verbose: int = _knob(
         0,
