@@ -33,6 +33,9 @@ SYSTEM_METRICS_HELP = (
     "report can weigh accuracy against cost. Changes nothing in the model."
 )
 
+WARM_START_HELP = "Try first the best configs of this storage's study STUDY that fit the space."
+WARM_START_TOP_HELP = "Configs --warm-start queues: 3 leaves 7 of TPE's 10 start-up trials random."
+
 
 @dataclass(frozen=True)
 class TrainOptions:
@@ -103,6 +106,8 @@ class SweepOptions:
         minimum=1,
         metavar="N",
     )
+    warm_start: str | None = _knob(None, WARM_START_HELP, metavar="STUDY")
+    warm_start_top: int = _knob(3, WARM_START_TOP_HELP, minimum=1, metavar="K")
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
     verbose: int = _knob(
         0,
@@ -223,6 +228,11 @@ class BaselineOptions:
         "Comma-separated: 'neural' sees only what the recurrent models see (the num_words "
         "vocabulary, the last maxlen tokens); 'full' sees the whole text. Both by default, "
         "to tell the model's limits from the input's.",
+    )
+    models: str = _knob(
+        "tfidf_logreg,nbsvm",
+        "Comma-separated: tfidf_logreg (TF-IDF + logistic regression), nbsvm (NB log-count "
+        "ratios + logistic regression). Both: NBSVM is the stronger published baseline.",
     )
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
 

@@ -135,9 +135,12 @@ def side_label(side: str) -> str:
 def write_bench_space(args: argparse.Namespace, folder: Path) -> Path:
     """Copies the space file with this run's max_reviews (and --short's epoch cap) fixed.
 
-    Every side reads this one file, so they search the same space on the same rows.
+    Every side reads this one file, so they search the same space on the same rows. The
+    space's `enqueue:` list is dropped: the peers cannot be warm-started from the platform's
+    past studies, so the platform starts cold too.
     """
     raw = yaml.safe_load(Path(args.space).read_text(encoding="utf-8"))
+    raw.pop("enqueue", None)
     fixed = dict(raw.get("fixed") or {})
     fixed["max_reviews"] = args.max_reviews
     if args.short:

@@ -129,10 +129,10 @@ COMMANDS = (
     ),
     Command(
         "baseline",
-        "Train TF-IDF + logistic regression on the same split, as comparable runs.",
-        "Train TF-IDF + LogisticRegression on exactly the train/validation/test split of the "
-        "neural runs (C chosen on validation, test scored once); log one run per budget with "
-        "arch=tfidf_logreg.",
+        "Train linear baselines (TF-IDF, NBSVM) on the same split, as comparable runs.",
+        "Train TF-IDF + LogisticRegression and NBSVM (NB-LR) on exactly the "
+        "train/validation/test split of the neural runs (C chosen on validation, test scored "
+        "once); log one run per model and budget with arch=tfidf_logreg or arch=nbsvm.",
         command_baseline,
         BASELINE_DATA_FIELDS,
         BaselineOptions,

@@ -271,25 +271,27 @@ def command_report(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-# --- baseline: TF-IDF + logistic regression (rnn_tracking.baseline) -----------------------
+# --- baseline: TF-IDF + logistic regression, NBSVM (rnn_tracking.baseline) ----------------
 
 
 def command_baseline(args: argparse.Namespace) -> int:
-    """Fits every budget first, then logs one run per budget and prints its metrics."""
+    """Fits every model and budget first, then logs one run each and prints its metrics."""
     # `runs`, not `tracking`: the baseline needs no Keras, and imports none.
     from rnn_tracking import baseline, runs
+    from rnn_tracking.baseline.record import track_baseline
 
     try:
         config = read_config(args, baseline.DATA_FIELDS)
         options = read_options(args, BaselineOptions)
-        fitted = baseline.run_baselines(config, baseline.parse_budgets(options.budgets))
+        budgets = baseline.parse_budgets(options.budgets)
+        fitted = baseline.run_baselines(config, budgets, baseline.parse_models(options.models))
     except ValueError as error:
         raise UsageError(str(error)) from error
     runs.select_experiment(options.experiment_name)
     for data, result in fitted:
-        run_id = baseline.track_baseline(config, data, result)
+        run_id = track_baseline(config, data, result)
         print(
-            f"run {run_id}: {baseline.BASELINE_ARCH} at the {result.budget} budget, "
+            f"run {run_id}: {result.arch} at the {result.budget} budget, "
             f"C {result.best_c:g}, val_accuracy {result.best_val_accuracy:.4f}, "
             f"test_accuracy {result.test_accuracy:.4f}, {result.train_seconds:.1f} s"
         )
@@ -447,6 +449,7 @@ def command_sweep(args: argparse.Namespace) -> int:
                 verbose=options.verbose,
                 heartbeat_interval=options.heartbeat_interval,
                 echo=echo,
+                warm_start=sweep.read_warm_start(options),
             )
     except ValueError as error:
         raise UsageError(str(error)) from error

@@ -25,6 +25,7 @@ The rooms, in import order:
 | `storage` | journal and database storages with heartbeats, stale trials |
 | `trials` | the objective: data cache, reporter, runner, the tally |
 | `study` | loading or creating the study and naming its parent run; progress, table, plots |
+| `warm_start` | configs tried first: the space's `enqueue:` list, `--warm-start STUDY`'s best |
 | `session` | one worker's loop, its progress lines, `run_sweep` |
 | `workers` | `--workers N`: child worker processes on one study, their merged lines |
 
@@ -45,6 +46,7 @@ _HOMES = {
         "PARAM_TYPES",
         "RANGE_KEYS",
         "ParamSpec",
+        "read_enqueue",
         "read_params",
         "space_error",
     ),
@@ -130,7 +132,16 @@ _HOMES = {
         "Worker",
         "WorkersFailed",
         "build_child_command",
+        "read_warm_start",
         "run_workers",
+    ),
+    "warm_start": (
+        "DEFAULT_WARM_START_TOP",
+        "collect_configs",
+        "enqueue_configs",
+        "find_warm_start_configs",
+        "fit_params",
+        "rank_trials",
     ),
 }
 _MODULE_OF = {name: module for module, names in _HOMES.items() for name in names}

@@ -44,6 +44,32 @@ class ParamSpec:
             )
         return trial.suggest_categorical(self.name, list(self.choices))
 
+    def admit(self, value: Any) -> Any:
+        """Returns `value` typed as this parameter's (a choice as listed, an int, a float).
+
+        Raises ValueError saying why when the value lies outside the range, off its step,
+        or among none of the choices: Optuna would otherwise warn and sample another value.
+        """
+        if self.type == "categorical":
+            for choice in self.choices:
+                if format_value(choice) == format_value(value):
+                    return choice
+            raise ValueError(f"got {value!r}; valid values are {format_choices(self.choices)}")
+        try:
+            number = read_number(Path(self.name), "value", value, self.type == "int")
+        except ValueError as error:
+            # The message is `<name>: value: <problem>`; the caller names the key.
+            raise ValueError(str(error).split(": ", 2)[2]) from None
+        if not self.low <= number <= self.high:
+            raise ValueError(f"got {value!r}; valid values are {self.low} to {self.high}")
+        if self.step and not math.isclose(
+            (number - self.low) / self.step, round((number - self.low) / self.step), abs_tol=1e-8
+        ):
+            raise ValueError(
+                f"got {value!r}; valid values are {self.low} to {self.high} in steps of {self.step}"
+            )
+        return number
+
     def describe(self) -> dict[str, Any]:
         """Returns the spec as plain data, the way the study records it."""
         if self.type == "categorical":
@@ -211,3 +237,39 @@ def strip_name(name: str, message: str) -> str:
     """Drops the config's leading `name: ` from its message, since the key says it already."""
     prefix = f"{name}: "
     return message[len(prefix) :] if message.startswith(prefix) else message
+
+
+def format_choices(choices: tuple[Any, ...]) -> str:
+    """Spells choices as a space file lists them: `lstm, gru`."""
+    return ", ".join(format_value(choice) for choice in choices)
+
+
+def read_enqueue(path: Path, raw: Any, params: tuple[ParamSpec, ...]) -> tuple[dict[str, Any], ...]:
+    """Validates `enqueue:`, a list of configs the study tries first, each typed per its spec.
+
+    Every key of an entry is a tuned parameter and every value inside its range or among its
+    choices; a tuned parameter an entry leaves out is sampled as usual. The key of an error
+    is `enqueue[i].name`, i counting from 0.
+    """
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(entry, dict) and entry for entry in raw):
+        raise space_error(
+            path, "enqueue", "expected a list of mappings of tuned parameters to values"
+        )
+    specs = {spec.name: spec for spec in params}
+    entries = []
+    for index, entry in enumerate(raw):
+        typed = {}
+        for name, value in entry.items():
+            key = f"enqueue[{index}].{name}"
+            if name not in specs:
+                raise space_error(
+                    path, key, "not a tuned parameter; valid keys are " + ", ".join(specs)
+                )
+            try:
+                typed[name] = specs[name].admit(value)
+            except ValueError as error:
+                raise space_error(path, key, strip_name(name, str(error))) from None
+        entries.append(typed)
+    return tuple(entries)

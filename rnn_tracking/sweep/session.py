@@ -40,6 +40,7 @@ from rnn_tracking.sweep.study import (
     study_figures,
 )
 from rnn_tracking.sweep.trials import SplitsCache, Tally, TrialRunner, tally_trials
+from rnn_tracking.sweep.warm_start import collect_configs, enqueue_configs
 
 # The options of a sweep, with their defaults (the CLI and MLproject use these).
 DEFAULT_N_TRIALS = SweepOptions.n_trials
@@ -268,12 +269,13 @@ def open_study(
     experiment_name: str | None,
     heartbeat_interval: int,
     echo: Callable[[str], None],
+    warm_start: tuple[str, int] | None = None,
 ) -> OpenedStudy:
     """Checks the data, prepares the stores and loads or creates the study and its parent.
 
     The parent run is active in this process afterwards. Raises ValueError, before any run
     or study is created, for data that cannot be read, a storage that cannot be opened, or
-    a study begun with another space.
+    a study begun with another space, or a warm start that fits nothing (`warm_start`).
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     name = study_name or space.study_name
@@ -295,6 +297,8 @@ def open_study(
     backend = open_storage(
         location, heartbeat_interval=heartbeat_interval, stale_trial_callback=stale
     )
+    # Read before any run or experiment exists, so that a bad warm start leaves nothing.
+    configs = collect_configs(space, backend, name, warm_start, echo)
     runs.select_experiment(experiment_name)
     # The sampler and the pruner of this start, built once: the tags spell them, and the
     # study, loaded or created, uses them.
@@ -311,6 +315,7 @@ def open_study(
     if space.description:
         parent_tags["mlflow.note.content"] = space.description
     study, parent_run_id = attach_study(space, name, backend, (sampler, pruner), parent_tags, echo)
+    enqueue_configs(study, configs, echo)
     return OpenedStudy(name, location, study, parent_run_id, splits)
 
 
@@ -325,6 +330,7 @@ def run_sweep(
     verbose: int = 0,
     heartbeat_interval: int = DEFAULT_HEARTBEAT_INTERVAL,
     echo: Callable[[str], None] = print,
+    warm_start: tuple[str, int] | None = None,
 ) -> SweepOutcome:
     """Runs (or continues) a study until it holds `n_trials` done trials; see the module doc.
 
@@ -341,6 +347,7 @@ def run_sweep(
         experiment_name=experiment_name,
         heartbeat_interval=heartbeat_interval,
         echo=echo,
+        warm_start=warm_start,
     )
     name, location, study, parent_run_id = (
         opened.name,

@@ -24,6 +24,7 @@ from rnn_tracking.config import (
 )
 from rnn_tracking.sweep.params import (
     ParamSpec,
+    read_enqueue,
     read_number,
     read_params,
     space_error,
@@ -41,6 +42,7 @@ SPACE_KEYS = (
     "pruner",
     "fixed",
     "params",
+    "enqueue",
 )
 # Each metric the pruner can watch: its direction and the summary value a trial returns.
 METRICS = {
@@ -92,7 +94,8 @@ class SearchSpace:
     `fixed` holds typed config values; a trial's config is `fixed` updated with the values
     it samples for `params`. `sampler` and `pruner` are (name, options) pairs. A
     multi-objective space lists its `objectives` (at least two); `metric` and `direction`
-    are then its first objective's.
+    are then its first objective's. `enqueue` holds the configs (tuned values only) the
+    study tries before it samples any; it is not part of what makes two sessions one study.
     """
 
     path: Path
@@ -105,6 +108,7 @@ class SearchSpace:
     fixed: dict[str, Any]
     params: tuple[ParamSpec, ...]
     objectives: tuple[str, ...] = ()
+    enqueue: tuple[dict[str, Any], ...] = ()
 
     def config_for(self, sampled: dict[str, Any]) -> TrainConfig:
         """Returns the training config of a trial that sampled `sampled`."""
@@ -182,6 +186,8 @@ def read_space(
           units: {type: int, low: 4, high: 128, log: true}
           dropout: {type: float, low: 0.0, high: 0.5}
           arch: {type: categorical, choices: [lstm, gru]}
+        enqueue:                      # optional: configs tried first, in order (warm starts)
+          - {units: 64, dropout: 0.2, arch: gru}
     """
     path = Path(path)
     try:
@@ -260,6 +266,7 @@ def read_space(
         fixed=fixed,
         params=params,
         objectives=objectives,
+        enqueue=read_enqueue(path, raw.get("enqueue"), params),
     )
 
 

@@ -72,15 +72,22 @@ class Worker:
         return f"worker {self.label} {how}" + (f": {self.last_error}" if self.last_error else "")
 
 
+def read_warm_start(options: SweepOptions) -> tuple[str, int] | None:
+    """Returns the sweep's warm start as (study name, top k), or None without one."""
+    return (options.warm_start, options.warm_start_top) if options.warm_start else None
+
+
 def build_child_command(options: SweepOptions, study_name: str, storage: str) -> list[str]:
     """Returns the argv of one child: this sweep's options on the resolved study, one worker.
 
-    Every option set is passed on as `--name value`, the spelling MLproject uses too.
+    Every option set is passed on as `--name value`, the spelling MLproject uses too, but
+    the warm start: this process queued its configs before the children start.
     """
     values = dataclasses.asdict(options) | {
         "study_name": study_name,
         "storage": storage,
         "workers": 1,
+        "warm_start": None,
     }
     command = [sys.executable, "-m", "rnn_tracking", "sweep"]
     for spec in dataclasses.fields(options):
@@ -211,6 +218,7 @@ def run_workers(
         experiment_name=options.experiment_name,
         heartbeat_interval=options.heartbeat_interval,
         echo=echo,
+        warm_start=read_warm_start(options),
     )
     study = opened.study
     before = tally_trials(study.get_trials(deepcopy=False))

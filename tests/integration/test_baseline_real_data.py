@@ -1,4 +1,4 @@
-"""`rnn-tracking baseline` on a few hundred real reviews: two comparable runs."""
+"""`rnn-tracking baseline` on a few hundred real reviews: comparable runs per model and budget."""
 
 import mlflow
 import pytest
@@ -9,7 +9,9 @@ from rnn_tracking.cli import main
 pytestmark = pytest.mark.integration
 
 
-def test_baseline_logs_one_comparable_run_per_budget(real_data_path, tracking_uri, capsys):
+def test_baseline_logs_one_comparable_run_per_model_and_budget(
+    real_data_path, tracking_uri, capsys
+):
     argv = [
         "baseline",
         "--data",
@@ -22,11 +24,17 @@ def test_baseline_logs_one_comparable_run_per_budget(real_data_path, tracking_ur
     assert main(argv) == 0
     experiment = mlflow.get_experiment_by_name("baseline")
     client = MlflowClient()
-    runs = {r.data.params["budget"]: r for r in client.search_runs([experiment.experiment_id])}
-    assert set(runs) == {"neural", "full"}
-    for budget, run in runs.items():
+    found = client.search_runs([experiment.experiment_id])
+    by_model = {(r.data.params["arch"], r.data.params["budget"]): r for r in found}
+    assert set(by_model) == {
+        (arch, budget) for arch in ("tfidf_logreg", "nbsvm") for budget in ("neural", "full")
+    }
+    runs = {budget: run for (arch, budget), run in by_model.items() if arch == "tfidf_logreg"}
+    for (arch, budget), run in by_model.items():
         assert run.info.status == "FINISHED"
-        assert run.data.params["arch"] == "tfidf_logreg" == run.data.tags["arch"]
+        assert run.data.tags["arch"] == arch
+        # Every model sits on the same test reviews, so the gate can pair any of them.
+        assert run.data.tags["test_digest"] == runs["full"].data.tags["test_digest"]
         for name in ("best_val_accuracy", "test_accuracy", "train_seconds", "param_count"):
             assert name in run.data.metrics, (budget, name)
         assert run.data.metrics["param_count"] == run.data.metrics["feature_count"] + 1
@@ -43,3 +51,4 @@ def test_baseline_logs_one_comparable_run_per_budget(real_data_path, tracking_ur
     assert main(["report", "--experiment-name", "baseline"]) == 0
     table = capsys.readouterr().out
     assert "tfidf_logreg-neural" in table and "tfidf_logreg-full" in table
+    assert "nbsvm-neural" in table and "nbsvm-full" in table

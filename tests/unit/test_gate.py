@@ -73,4 +73,6 @@ def test_first_promotion_checks_only_the_baseline():
     below = judge_challenger(CHAMPION, "d1", None, ("base", 0.5), 0.05)
     assert below.reason.startswith("baseline: the challenger's test_accuracy 0.4000")
     missing = judge_challenger(CHAMPION, "d1", None, None, 0.05)
-    assert missing.reason.startswith("baseline: no finished tfidf_logreg run on test digest d1")
+    assert missing.reason.startswith(
+        "baseline: no finished tfidf_logreg or nbsvm run on test digest d1"
+    )

@@ -68,6 +68,7 @@ OPTUNA_ROOMS = {
     "rnn_tracking.sweep.study",
     "rnn_tracking.sweep.session",
     "rnn_tracking.sweep.workers",
+    "rnn_tracking.sweep.warm_start",
 }
 
 # Imports each module found in the package, in a fresh interpreter, and prints the first

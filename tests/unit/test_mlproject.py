@@ -45,7 +45,7 @@ def test_main_entry_point_passes_each_parameter_to_its_flag():
 
 def test_baseline_entry_point_declares_its_data_fields_with_the_config_defaults():
     parameters = load_entry_point("baseline")["parameters"]
-    assert set(parameters) == set(DATA_FIELDS) | {"budgets"}
+    assert set(parameters) == set(DATA_FIELDS) | {"budgets", "models"}
     defaults = TrainConfig()
     for name in DATA_FIELDS:
         assert parse_value(name, parameters[name]["default"]) == getattr(defaults, name), name

@@ -118,6 +118,9 @@ def test_bench_space_copy_fixes_max_reviews_and_caps_epochs_in_short_mode(tmp_pa
     space = sweep.load_space(path)
     assert space.fixed["max_reviews"] == bench.SHORT_REVIEWS
     assert space.fixed["epochs"] == bench.SHORT_EPOCHS
+    # The shipped space's warm start is dropped: every side starts cold.
+    assert sweep.load_space(ROOT / "sweeps" / "small-budget.yaml").enqueue
+    assert space.enqueue == ()
     full = bench.parse_args(["--minutes", "20", "--max-reviews", "0"])
     assert full.sides == list(bench.SIDES)
 

@@ -427,6 +427,8 @@ def test_mlproject_sweep_entry_passes_each_option_with_the_cli_default():
         "data",
         "heartbeat_interval",
         "workers",
+        "warm_start",
+        "warm_start_top",
     }
     for name in parameters:
         assert f"--{name} {{{name}}}" in command, name

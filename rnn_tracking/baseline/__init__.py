@@ -1,21 +1,27 @@
-"""A linear baseline: TF-IDF features and logistic regression, on the neural runs' split.
+"""Linear baselines on the neural runs' split: TF-IDF + logistic regression, and NBSVM.
 
-It answers "do the recurrent models beat the simplest strong model?" on exactly the same
+They answer "do the recurrent models beat the simplest strong models?" on exactly the same
 train/validation/test rows as `load_splits(config)`, under the same protocol: fit on train,
 choose the regularization strength C on validation, evaluate the chosen model once on test.
-It runs at two budgets:
+They run at two budgets:
 
 - `neural`: the same encoded information a recurrent model gets. Each review is its row of
   `load_splits(config).x_train` (etc.): the start mark, then the last `maxlen - 1` tokens
   with every word outside the `num_words` vocabulary as the out-of-vocabulary index 2;
-  padding is dropped. The token indices are the "words" of the TF-IDF.
+  padding is dropped. The token indices are the "words" of the vectorizer.
 - `full`: the whole raw review (`load_text_splits`), tokenized by `data.tokenize` like the
   neural vocabulary, with no vocabulary cut or length limit.
 
-Both use word unigrams and bigrams (a recurrent model sees word order, so bigrams are fair),
-terms in at least 2 training reviews, sublinear term frequencies, and logistic regression
-over C in C_GRID: liblinear's for two classes, multinomial (lbfgs) for three or more. Each budget is one MLflow run with `arch=tfidf_logreg`, param
-`budget`, and the metric names of the neural runs, so it sits in every comparison table.
+Both models use word unigrams and bigrams (a recurrent model sees word order, so bigrams are
+fair) and terms in at least 2 training reviews, and try every C in C_GRID:
+
+- `tfidf_logreg`: sublinear TF-IDF and logistic regression, liblinear's for two classes,
+  multinomial (lbfgs) for three or more.
+- `nbsvm`: binarized counts scaled by Naive Bayes log-count ratios, then liblinear's
+  logistic regression, one-vs-rest for three classes or more (`baseline.nbsvm`).
+
+Each model and budget is one MLflow run with `arch=<model>`, param `budget`, and the metric
+names of the neural runs, so it sits in every comparison table (`baseline.record` logs it; only it imports MLflow).
 """
 
 from __future__ import annotations
@@ -26,20 +32,25 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_tracking.config import (
-    DATA_FIELDS,
-    TrainConfig,
-    config_to_params,
-    resolve_data_source,
-)
+from rnn_tracking.baseline.nbsvm import NB_ALPHA, NBSVM_ARCH, NBLogisticRegression
+
+# DATA_FIELDS is re-exported: the CLI's `baseline` command and MLproject read the same fields.
+from rnn_tracking.config import DATA_FIELDS as DATA_FIELDS
+from rnn_tracking.config import TrainConfig
 
 # Index 0 of an encoded row is padding (data.PAD_INDEX). data.py (pandas, scikit-learn) is
 # imported only when a baseline runs, so the CLI's parser stays fast to build.
 PAD_INDEX = 0
 
 BASELINE_ARCH = "tfidf_logreg"
+# Every linear baseline, in the order they run; the promotion gate accepts any of them.
+MODELS = (BASELINE_ARCH, NBSVM_ARCH)
 BUDGETS = ("neural", "full")
 C_GRID = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
+# NBSVM's grid stops at 10: on the full IMDB split its validation accuracy peaks at C 0.1 at
+# both budgets and falls from 10 on, while liblinear's fits on the NB-scaled counts take
+# longest at C 100 and 1000 (docs/report.md, "NBSVM").
+NBSVM_C_GRID = (0.01, 0.1, 1.0, 10.0)
 NGRAM_RANGE = (1, 2)
 MIN_DF = 2
 MAX_ITER = 1000
@@ -92,6 +103,7 @@ class BaselineResult:
     param_count: int
     feature_count: int
     solver: str = SOLVER
+    arch: str = BASELINE_ARCH
     best_val_macro_f1: float = float("nan")
     test_macro_f1: float = float("nan")
     # The chosen model's probabilities on each test review, in test-split order: (n,) of
@@ -122,6 +134,18 @@ def parse_budgets(text: str) -> tuple[str, ...]:
             "both, comma-separated."
         )
     return budgets
+
+
+def parse_models(text: str) -> tuple[str, ...]:
+    """Reads a comma-separated list of baseline models; raises ValueError naming the valid ones."""
+    models = tuple(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
+    bad = [model for model in models if model not in MODELS]
+    if bad or not models:
+        raise ValueError(
+            f"models: got {(bad or [text])[0]!r}; valid values are {', '.join(MODELS)}, "
+            "comma-separated."
+        )
+    return models
 
 
 def encoded_documents(x: np.ndarray) -> list[str]:
@@ -162,30 +186,50 @@ def load_baseline_data(config: TrainConfig, budget: str) -> BaselineData:
     )
 
 
-def make_vectorizer(budget: str):
-    """Returns the TF-IDF vectorizer of a budget (see the module docstring)."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
+def make_vectorizer(budget: str, arch: str = BASELINE_ARCH):
+    """Returns the vectorizer of a budget and model: TF-IDF, or NBSVM's binary counts."""
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 
     from rnn_tracking.data import tokenize
 
-    return TfidfVectorizer(
-        tokenizer=str.split if budget == "neural" else tokenize,
-        token_pattern=None,
-        lowercase=False,
-        ngram_range=NGRAM_RANGE,
-        min_df=MIN_DF,
-        sublinear_tf=True,
-        dtype=np.float32,
-    )
+    shared = {
+        "tokenizer": str.split if budget == "neural" else tokenize,
+        "token_pattern": None,
+        "lowercase": False,
+        "ngram_range": NGRAM_RANGE,
+        "min_df": MIN_DF,
+        "dtype": np.float32,
+    }
+    if arch == NBSVM_ARCH:
+        return CountVectorizer(binary=True, **shared)
+    return TfidfVectorizer(sublinear_tf=True, **shared)
 
 
-def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID) -> BaselineResult:
-    """Fits on train, picks C by validation accuracy (ties: the smaller C), tests once."""
+def make_classifier(arch: str, c: float, solver: str, seed: int):
+    """Returns one unfitted classifier of a model at regularization strength C."""
+    if arch == NBSVM_ARCH:
+        return NBLogisticRegression(C=c, alpha=NB_ALPHA, max_iter=MAX_ITER, random_state=seed)
     from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, solver=solver, max_iter=MAX_ITER, random_state=seed)
+
+
+def fit_baseline(
+    data: BaselineData,
+    seed: int,
+    c_grid: Sequence[float] | None = None,
+    arch: str = BASELINE_ARCH,
+) -> BaselineResult:
+    """Fits one model on train, picks C by validation accuracy (ties: the smaller C), tests once.
+
+    `c_grid` defaults to the model's own: C_GRID, or NBSVM_C_GRID for `nbsvm`.
+    """
+    if c_grid is None:
+        c_grid = NBSVM_C_GRID if arch == NBSVM_ARCH else C_GRID
     from sklearn.metrics import accuracy_score, f1_score, log_loss
 
     started = time.perf_counter()
-    vectorizer = make_vectorizer(data.budget)
+    vectorizer = make_vectorizer(data.budget, arch)
     try:
         x_train = vectorizer.fit_transform(data.train)
     except ValueError as error:
@@ -195,11 +239,11 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
         ) from None
     x_val = vectorizer.transform(data.val)
     everyone = list(range(len(data.classes)))
-    solver = SOLVER if len(everyone) == 2 else MULTICLASS_SOLVER
+    solver = SOLVER if len(everyone) == 2 or arch == NBSVM_ARCH else MULTICLASS_SOLVER
     best = None
     accuracies: dict[float, float] = {}
     for c in c_grid:
-        model = LogisticRegression(C=c, solver=solver, max_iter=MAX_ITER, random_state=seed)
+        model = make_classifier(arch, c, solver, seed)
         model.fit(x_train, data.y_train)
         accuracies[c] = float(accuracy_score(data.y_val, model.predict(x_val)))
         if best is None or accuracies[c] > accuracies[best[0]]:
@@ -227,6 +271,7 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
         param_count=int(model.coef_.size + model.intercept_.size),
         feature_count=int(x_train.shape[1]),
         solver=solver,
+        arch=arch,
         best_val_macro_f1=macro_f1(x_val, data.y_val),
         test_macro_f1=macro_f1(x_test, data.y_test),
         test_probabilities=(
@@ -235,67 +280,13 @@ def fit_baseline(data: BaselineData, seed: int, c_grid: Sequence[float] = C_GRID
     )
 
 
-def baseline_params(config: TrainConfig, result: BaselineResult) -> dict[str, str]:
-    """Returns a baseline run's params: its data fields, budget and the model's settings."""
-    fields = [
-        name for name in DATA_FIELDS if result.budget == "neural" or name not in NEURAL_ONLY_FIELDS
-    ]
-    config_params = config_to_params(config)
-    return {
-        "arch": BASELINE_ARCH,
-        **{name: config_params[name] for name in fields},
-        "budget": result.budget,
-        "C": f"{result.best_c:g}",
-        "c_grid": ",".join(f"{c:g}" for c in result.val_accuracy_by_c),
-        "ngram_range": ",".join(map(str, NGRAM_RANGE)),
-        "min_df": str(MIN_DF),
-        "sublinear_tf": "true",
-        "solver": result.solver,
-    }
-
-
-def track_baseline(config: TrainConfig, data: BaselineData, result: BaselineResult) -> str:
-    """Logs one finished baseline fit as an MLflow run and returns the run's id.
-
-    The fit happens before the run opens, so a run holds a whole result or nothing. Inside
-    `mlflow run` the first call fills the run `mlflow run` made; later calls open new runs
-    in the same experiment.
-    """
-    import mlflow
-
-    from rnn_tracking import runs
-    from rnn_tracking.run_records import log_params_once, log_test_predictions
-
-    tags = {
-        runs.ARCH_TAG: BASELINE_ARCH,
-        runs.DATA_SOURCE_TAG: resolve_data_source(config),
-        runs.DATA_DIGEST_TAG: data.digest,
-    }
-    # FINISHED, KILLED on Ctrl-C, or FAILED with an `error` tag, like every run.
-    with runs.open_run(f"{BASELINE_ARCH}-{result.budget}", tags=tags) as run:
-        log_params_once(run.info.run_id, baseline_params(config, result))
-        mlflow.log_metrics(result.summary_metrics() | {"feature_count": result.feature_count})
-        mlflow.log_dict(
-            {
-                "C": list(result.val_accuracy_by_c),
-                "val_accuracy": list(result.val_accuracy_by_c.values()),
-                "chosen_C": result.best_c,
-            },
-            "c_search.json",
-        )
-        if result.test_probabilities is not None:
-            log_test_predictions(
-                config, data.digest, data.classes, data.y_test, result.test_probabilities
-            )
-        return run.info.run_id
-
-
 def run_baselines(
-    config: TrainConfig, budgets: Sequence[str]
+    config: TrainConfig, budgets: Sequence[str], models: Sequence[str] = MODELS
 ) -> list[tuple[BaselineData, BaselineResult]]:
-    """Reads and fits every budget (nothing is logged), so bad input fails before any run."""
+    """Reads every budget once and fits every model on it (nothing is logged), so bad input
+    fails before any run."""
     fitted = []
     for budget in budgets:
         data = load_baseline_data(config, budget)
-        fitted.append((data, fit_baseline(data, seed=config.seed)))
+        fitted.extend((data, fit_baseline(data, seed=config.seed, arch=arch)) for arch in models)
     return fitted
