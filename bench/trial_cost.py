@@ -96,9 +96,8 @@ def run_child(arguments: argparse.Namespace) -> None:
             parts["epochs"] = later * len(epoch_seconds)
             parts["fit and test"] = result.train_seconds
             clock = time.perf_counter()
-            with tracking.keras_progress_hidden():
-                tracking.log_keras_model(result.model, splits.x_test[:2])
-                log_text_model(config, splits.vocabulary, result.model)
+            tracking.log_keras_model(result.model, splits.x_test[:2])
+            log_text_model(config, splits.vocabulary, result.model)
             parts["log models"] = time.perf_counter() - clock
             clock = time.perf_counter()
             mlflow.log_metrics(result.summary_metrics())
