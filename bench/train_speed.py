@@ -18,8 +18,13 @@ validation, checkpointing and per-epoch logging. It also times the first (empty 
 and the cached load of the full dataset. It prints a Markdown table and writes it to
 --out.
 
-    .venv/bin/python bench/train_speed.py --epochs 4 --models lstm          # ~1.5 min
-    .venv/bin/python bench/train_speed.py --repeats 2 --out docs/speed-run.md  # ~25 min
+The tutorial side is always TensorFlow's plain Keras code (a TensorFlow tutorial); the
+platform sides run once per backend of --backends, interleaved with it.
+
+    .venv/bin/python bench/train_speed.py --epochs 3 --models lstm --max-reviews 1000 \
+        --skip-load --backends tensorflow,jax                              # a smoke test
+    .venv/bin/python bench/train_speed.py --backends tensorflow,jax --repeats 2 \
+        --out docs/speed-run.md                                            # ~1 h
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ if str(ROOT) not in sys.path:
 
 from bench.speed.children import MODELS, SIDES, run_child  # noqa: E402
 from bench.speed.render import describe_machine, format_report  # noqa: E402
+from rnn_tracking.backend import INSTALL_HINTS, is_installed  # noqa: E402
+from rnn_tracking.config import BACKENDS  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "aclImdb_labeled.tar.gz"
 
@@ -60,6 +67,10 @@ def spawn(kind: str, args: argparse.Namespace, env: dict, model: str = "") -> di
             args.data,
             "--epochs",
             str(args.epochs),
+            "--max-reviews",
+            str(args.max_reviews),
+            "--backend",
+            env["KERAS_BACKEND"],
         ]
         command += ["--model", model] if model else []
         for pair in args.set:
@@ -85,6 +96,7 @@ def summarize(runs: list[dict], warmup: int) -> dict:
         "per_epoch": per_epoch,
         "samples": runs[0]["train_rows"] / per_epoch,
         "warmup": statistics.median(sum(run["epoch_seconds"][:warmup]) for run in runs),
+        "first": statistics.median(run["epoch_seconds"][0] for run in runs),
         "total": statistics.median(run["total_seconds"] for run in runs),
         "peak_mb": max(run["peak_mb"] for run in runs),
         "val_accuracy": statistics.mean(run["val_accuracy"][-1] for run in runs),
@@ -110,11 +122,16 @@ def run_benchmark(args: argparse.Namespace) -> str:
         raw: dict[str, dict[str, list[dict]]] = {}
         for repeat in range(args.repeats):
             for model in args.models:
-                for side in args.sides:
-                    run = spawn(side, args, env, model)
-                    raw.setdefault(model, {}).setdefault(side, []).append(run)
+                for side, backend in list_sides(args, model):
+                    run = spawn(side, args, {**env, "KERAS_BACKEND": backend}, model)
+                    key = side if side == "tutorial" else f"{side}@{backend}"
+                    raw.setdefault(model, {}).setdefault(key, []).append(run)
                     shown = [round(s, 2) for s in run["epoch_seconds"]]
-                    print(f"repeat {repeat + 1} {model} {side}: {shown}", file=sys.stderr)
+                    print(
+                        f"repeat {repeat + 1} {model} {key}: epochs {shown}, run "
+                        f"{run['total_seconds']:.1f} s, peak {run['peak_mb']:,.0f} MiB",
+                        file=sys.stderr,
+                    )
     results = {
         model: {side: summarize(runs, args.warmup) for side, runs in sides.items()}
         for model, sides in raw.items()
@@ -123,6 +140,19 @@ def run_benchmark(args: argparse.Namespace) -> str:
     return format_report(
         args, results, loads, started_machine, ended, time.perf_counter() - started
     )
+
+
+def list_sides(args: argparse.Namespace, model: str) -> list[tuple[str, str]]:
+    """The (side, backend) pairs one repeat of `model` runs, in order: the tutorial on
+    TensorFlow (where the model has tutorial code), then each platform side per backend."""
+    pairs = []
+    for side in args.sides:
+        if side == "tutorial":
+            if MODELS[model].get("tutorial", True):
+                pairs.append((side, "tensorflow"))
+        else:
+            pairs += [(side, backend) for backend in args.backends]
+    return pairs
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -156,21 +186,39 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="A platform config setting for both platform sides, e.g. jit_compile=false.",
     )
+    parser.add_argument(
+        "--backends",
+        default="tensorflow,jax",
+        help=f"Comma-separated Keras backends of the platform sides, from {', '.join(BACKENDS)} "
+        "(default: tensorflow,jax); the tutorial side is always TensorFlow's plain Keras code.",
+    )
+    parser.add_argument(
+        "--max-reviews",
+        type=int,
+        default=0,
+        help="Use only the first N reviews of each split, on every side (default 0: all).",
+    )
     parser.add_argument("--skip-load", action="store_true", help="Skip the data-load timing.")
     parser.add_argument("--out", type=Path, help="Also write the Markdown report here.")
     parser.add_argument("--child", choices=("load", *SIDES), help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--model", choices=tuple(MODELS), help=argparse.SUPPRESS)
+    parser.add_argument("--backend", choices=BACKENDS, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.argv = argv
     args.models = [m.strip() for m in args.models.split(",") if m.strip()]
     args.sides = [s.strip() for s in args.sides.split(",") if s.strip()]
-    for name, values, valid in (("models", args.models, MODELS), ("sides", args.sides, SIDES)):
+    args.backends = [b.strip() for b in args.backends.split(",") if b.strip()]
+    checks = (("models", args.models, MODELS), ("sides", args.sides, SIDES))
+    for name, values, valid in (*checks, ("backends", args.backends, BACKENDS)):
         unknown = [v for v in values if v not in valid]
         if unknown:
             parser.error(f"--{name}: got {unknown[0]!r}; valid values are {', '.join(valid)}")
     if args.epochs <= args.warmup:
         parser.error(f"--epochs: got {args.epochs}; valid values exceed --warmup ({args.warmup})")
+    missing = [b for b in args.backends if not is_installed(b)]
+    if missing and not args.child:
+        parser.error(f"--backends: {missing[0]} is not installed; {INSTALL_HINTS[missing[0]]}")
     args.data = str(Path(args.data).resolve())
     args.data_label = os.path.relpath(args.data, ROOT)
     return args

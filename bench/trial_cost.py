@@ -3,7 +3,7 @@
 A sweep worker is one process that runs trial after trial. This bench runs, in fresh
 subprocesses, what a worker does for each trial (`sweep.trials.TrialRunner` through
 `tracking.track_training`) with a stopwatch on each part, at the tutorial's budget
-(num_words 500, maxlen 100, LSTM(8)) on a sample of the reviews:
+(num_words 500, maxlen 100, LSTM(8)) on a sample of the reviews, per Keras backend:
 
 - `imports`: TensorFlow, Keras, MLflow and Optuna (once per worker, not per trial);
 - `data`: the encoded splits from the disk cache (once per worker: `SplitsCache` keeps them);
@@ -23,8 +23,12 @@ the second trial shows what every trial after the first pays in a warm worker. T
   XLA cache (TF_XLA_FLAGS=--tf_xla_persistent_cache_directory=...), first in an empty cache
   directory, then in a second process that finds the same programs there.
 
-    .venv/bin/python bench/trial_cost.py                       # ~5 min on 2 CPU cores
-    .venv/bin/python bench/trial_cost.py --max-reviews 1000 --epochs 2   # a smoke test
+Every side runs once per backend of --backends (default tensorflow,jax), the sides with
+TensorFlow's XLA cache on TensorFlow only.
+
+    .venv/bin/python bench/trial_cost.py --backends tensorflow,jax      # ~10 min on 2 CPU cores
+    .venv/bin/python bench/trial_cost.py --max-reviews 300 --epochs 2 --sides xla \
+        --backends tensorflow,jax                                      # a smoke test
 """
 
 from __future__ import annotations
@@ -71,6 +75,7 @@ def run_child(arguments: argparse.Namespace) -> None:
         epochs=arguments.epochs,
         patience=arguments.epochs,
         jit_compile=arguments.jit_compile,
+        backend=arguments.backend,
     )
     started = time.perf_counter()
     splits = load_splits(base)
@@ -96,9 +101,8 @@ def run_child(arguments: argparse.Namespace) -> None:
             parts["epochs"] = later * len(epoch_seconds)
             parts["fit and test"] = result.train_seconds
             clock = time.perf_counter()
-            with tracking.keras_progress_hidden():
-                tracking.log_keras_model(result.model, splits.x_test[:2])
-                log_text_model(config, splits.vocabulary, result.model)
+            tracking.log_keras_model(result.model, splits.x_test[:2])
+            log_text_model(config, splits.vocabulary, result.model)
             parts["log models"] = time.perf_counter() - clock
             clock = time.perf_counter()
             mlflow.log_metrics(result.summary_metrics())
@@ -112,11 +116,13 @@ def run_child(arguments: argparse.Namespace) -> None:
     )
 
 
-def run_side(name: str, arguments: argparse.Namespace, store: Path, cache: Path) -> dict:
-    """Runs one side in a fresh interpreter and returns its JSON."""
+def run_side(
+    name: str, backend: str, arguments: argparse.Namespace, store: Path, cache: Path
+) -> dict:
+    """Runs one side on `backend` in a fresh interpreter and returns its JSON."""
     side = SIDES[name]
-    out = store / f"{name.replace(' ', '_')}.json"
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    out = store / f"{backend}_{name.replace(' ', '_')}.json"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), KERAS_BACKEND=backend)
     if side["cache"]:
         env["TF_XLA_FLAGS"] = XLA_CACHE_FLAGS.format(directory=cache)
     command = [
@@ -133,6 +139,8 @@ def run_side(name: str, arguments: argparse.Namespace, store: Path, cache: Path)
         "--epochs",
         str(arguments.epochs),
         "--jit-compile" if side["jit_compile"] else "--no-jit-compile",
+        "--backend",
+        backend,
     ]
     subprocess.run(command, check=True, env=env, cwd=ROOT)
     return json.loads(out.read_text())
@@ -167,6 +175,10 @@ def main() -> None:
     parser.add_argument("--max-reviews", type=int, default=5000)
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--sides", default=",".join(SIDES))
+    parser.add_argument(
+        "--backends", default="tensorflow,jax", help="Keras backends, comma-separated"
+    )
+    parser.add_argument("--backend", default="tensorflow", help=argparse.SUPPRESS)
     parser.add_argument("--out", help="also write the table to this Markdown file")
     parser.add_argument("--child-out", help=argparse.SUPPRESS)
     parser.add_argument("--store", help=argparse.SUPPRESS)
@@ -180,9 +192,12 @@ def main() -> None:
         store, cache = Path(scratch) / "store", Path(scratch) / "xla-cache"
         store.mkdir()
         cache.mkdir()
-        for name in arguments.sides.split(","):
-            results[name] = run_side(name, arguments, store, cache)
-            print(f"{name}: done", flush=True)
+        for backend in arguments.backends.split(","):
+            for name in arguments.sides.split(","):
+                if SIDES[name]["cache"] and backend != "tensorflow":
+                    continue  # TF_XLA_FLAGS sets TensorFlow's XLA cache only.
+                results[f"{backend}: {name}"] = run_side(name, backend, arguments, store, cache)
+                print(f"{backend}: {name}: done", flush=True)
     table = format_table(results, arguments.epochs)
     print(table)
     if arguments.out:

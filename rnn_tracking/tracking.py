@@ -34,7 +34,6 @@ from rnn_tracking.config import (
 )
 from rnn_tracking.data import Splits
 from rnn_tracking.embeddings import PreparedEmbeddings, log_embeddings, prepare_embeddings
-from rnn_tracking.inference import predict_fixed_batches
 from rnn_tracking.run_records import describe_run, log_params_once, log_test_predictions
 from rnn_tracking.serving import log_text_model
 from rnn_tracking.train import TrainingDiverged, TrainResult, train_model
@@ -185,13 +184,16 @@ def summarize_model(model: keras.Model) -> str:
     return "\n".join(lines)
 
 
-def save_keras_model_into_new_directory(path: str, **kwargs: Any) -> None:
+def save_keras_model_into_new_directory(
+    path: str, validate_serving_input: bool = True, **kwargs: Any
+) -> None:
     """Saves an MLflow Keras model, creating `path` first.
 
     `mlflow.keras.save_model` writes the input example before it creates the model
     directory, so `mlflow.keras.log_model(..., input_example=...)` fails with
     FileNotFoundError (mlflow/mlflow#16183, open in MLflow 3.17). Creating the directory first
-    is the fix proposed there; everything else is MLflow's own code.
+    is the fix proposed there; everything else is MLflow's own code. `Model.log` hands its
+    `validate_serving_input` on to the flavor, whose `save_model` takes no such argument.
     """
     os.makedirs(path, exist_ok=True)
     mlflow.keras.save_model(path=path, **kwargs)
@@ -205,17 +207,21 @@ KERAS_FLAVOR = SimpleNamespace(
 def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
     """Logs the best weights as an MLflow Keras model with a signature and an input example.
 
-    The example is a (2, maxlen) int32 batch of encoded test reviews.
+    The example is a (2, maxlen) int32 batch of encoded test reviews. Nothing is predicted
+    here: the signature's output is (-1, outputs) float32 by the model's shape, and MLflow's
+    check of the example (a fresh load and a predict of 2 rows) is off, because on JAX it
+    compiled the model again for a shape nothing else uses, seconds per run.
     """
     example = np.asarray(example, dtype=np.int32)
-    signature = infer_signature(example, predict_fixed_batches(model, example).astype(np.float32))
+    outputs = np.zeros((len(example), int(model.output_shape[-1])), dtype=np.float32)
     mlflow.models.Model.log(
         artifact_path=None,
         name=KERAS_MODEL_NAME,
         flavor=KERAS_FLAVOR,
         model=model,
-        signature=signature,
+        signature=infer_signature(example, outputs),
         input_example=example,
+        validate_serving_input=False,
         pip_requirements=runs.list_model_requirements(runs.MODEL_PACKAGES),
     )
 
@@ -248,27 +254,9 @@ def log_training_result(config: TrainConfig, splits: Splits, result: TrainResult
     mlflow.log_text(summarize_model(result.model), "model_summary.txt")
     with tempfile.TemporaryDirectory() as scratch:
         log_learning_curves(result.history, Path(scratch))
-    with keras_progress_hidden():
-        log_keras_model(result.model, splits.x_test[:2])
-        # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
-        log_text_model(config, splits.vocabulary, result.model, splits.classes)
-
-
-@contextmanager
-def keras_progress_hidden() -> Iterator[None]:
-    """Hides the Keras progress bars of the predictions MLflow runs on an input example.
-
-    MLflow calls `predict` with Keras's default verbosity to check a logged model, which
-    prints a progress bar per model after the training output. Keras then sends them to
-    its absl logger instead of stdout; training's own epoch lines are printed before.
-    """
-    was_enabled = keras.config.is_interactive_logging_enabled()
-    keras.config.disable_interactive_logging()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            keras.config.enable_interactive_logging()
+    log_keras_model(result.model, splits.x_test[:2])
+    # The text-in model (raw review strings in) is what `predict`, `promote` and serving use.
+    log_text_model(config, splits.vocabulary, result.model, splits.classes)
 
 
 def log_checkpoint(checkpoint_path: Path) -> None:

@@ -15,7 +15,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from helpers import SWEEP_MAX_REVIEWS, write_reviews
+from helpers import SWEEP_MAX_REVIEWS, make_subprocess_env, write_reviews
 
 # Keras reads its backend once, at its first import: the tests run on the default backend
 # unless KERAS_BACKEND says otherwise (a config's `backend` must then match it).
@@ -171,13 +171,6 @@ def reviews(encoded_reviews: tuple[Path, Path], private_cache: Path) -> Path:
 
 @pytest.fixture
 def subprocess_env(tracking_uri: str) -> dict[str, str]:
-    """The environment for CLI subprocesses: this interpreter's bin/ first on PATH, so that
-    `rnn-tracking`, `mlflow` and the `python` that `mlflow run --env-manager local` starts are
-    the ones under test, and the test's tracking store."""
-    import sys
-
-    env = dict(os.environ)
-    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-    env["MLFLOW_TRACKING_URI"] = tracking_uri
-    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
-    return env
+    """The environment for CLI subprocesses (see `helpers.make_subprocess_env`), pointed at
+    the test's tracking store."""
+    return make_subprocess_env(tracking_uri)

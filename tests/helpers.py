@@ -118,6 +118,17 @@ def print_in_fresh_python(code: str) -> str:
     return output.strip().splitlines()[-1]
 
 
+def make_subprocess_env(tracking_uri: str, **extra: str) -> dict[str, str]:
+    """This process's environment for CLI subprocesses: this interpreter's bin/ first on
+    PATH (so `rnn-tracking`, `mlflow` and the `python` that `mlflow run --env-manager local`
+    starts are the ones under test), the tracking store, TensorFlow quiet, and `extra`."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    env["MLFLOW_TRACKING_URI"] = tracking_uri
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    return {**env, **extra}
+
+
 def free_port() -> int:
     """Returns a loopback TCP port that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:

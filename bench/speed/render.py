@@ -23,10 +23,27 @@ def describe_machine() -> str:
     except OSError:
         pass
     versions = ", ".join(
-        f"{name} {metadata.version(name)}" for name in ("tensorflow", "keras", "mlflow")
+        f"{name} {metadata.version(name)}"
+        for name in ("tensorflow", "jax", "jaxlib", "keras", "mlflow")
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     return f"{cpu}, {os.cpu_count()} cores, load average {load}; {versions}"
+
+
+def format_speed_row(model: str, key: str, tut: dict | None, plat: dict) -> str:
+    """One row of the speed table: `model` on the backend of `key` ('platform@jax') against
+    the tutorial's TensorFlow code (`tut`, None for a model the tutorial has no code for)."""
+
+    def pair(name: str, style: str) -> str:
+        return f"{tut[name]:{style}} / {plat[name]:{style}}" if tut else f"- / {plat[name]:{style}}"
+
+    tutorial = f"{tut['per_epoch']:.2f}" if tut else "-"
+    speedup = f"**{tut['per_epoch'] / plat['per_epoch']:.2f}x**" if tut else "-"
+    return (
+        f"| {MODELS[model]['title']} | {key.split('@')[1]} | {tutorial} "
+        f"| {plat['per_epoch']:.2f} | {speedup} | {pair('first', '.1f')} "
+        f"| {pair('total', '.1f')} | {pair('peak_mb', ',.0f')} | {pair('val_accuracy', '.4f')} |"
+    )
 
 
 def format_report(args, results, loads, started_machine, ended_machine, seconds) -> str:
@@ -39,27 +56,20 @@ def format_report(args, results, loads, started_machine, ended_machine, seconds)
         "",
         f"Seconds per epoch: median over epochs {args.warmup + 1}..{args.epochs} of "
         f"{args.repeats} repeat(s), each side in its own subprocess, interleaved. "
-        "Samples/s counts training reviews; each epoch also validates. Speed-up = tutorial "
-        "s/epoch / platform s/epoch. Warm-up = the first epochs left out of the median, "
-        "summed: graph building and XLA compiling happen there.",
+        "Each epoch also validates. Speed-up = tutorial s/epoch / platform s/epoch. The "
+        "tutorial side is TensorFlow's plain Keras code; the platform runs on the backend "
+        "named. First epoch: graph building and compiling happen there. Peak RSS: ru_maxrss "
+        "of the side's process.",
         "",
-        "| model | tutorial s/epoch | platform s/epoch | speed-up | tutorial samples/s "
-        "| platform samples/s | warm-up s (tut / plat) | run total s (tut / plat) "
-        "| peak MiB (tut / plat) | final val_accuracy (tut / plat) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | backend | tutorial s/epoch (TF) | platform s/epoch | speed-up "
+        "| first epoch s (tut / plat) | run total s (tut / plat) | peak RSS MiB (tut / plat) "
+        "| final val_accuracy (tut / plat) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for model, sides in results.items():
-        tut, plat = sides.get("tutorial"), sides.get("platform")
-        if not (tut and plat):
-            continue
-        lines.append(
-            f"| {MODELS[model]['title']} | {tut['per_epoch']:.2f} | {plat['per_epoch']:.2f} "
-            f"| **{tut['per_epoch'] / plat['per_epoch']:.2f}x** | {tut['samples']:,.0f} "
-            f"| {plat['samples']:,.0f} | {tut['warmup']:.1f} / {plat['warmup']:.1f} "
-            f"| {tut['total']:.1f} / {plat['total']:.1f} "
-            f"| {tut['peak_mb']:,.0f} / {plat['peak_mb']:,.0f} "
-            f"| {tut['val_accuracy']:.4f} / {plat['val_accuracy']:.4f} |"
-        )
+        for key, plat in sides.items():
+            if key.startswith("platform@"):
+                lines.append(format_speed_row(model, key, sides.get("tutorial"), plat))
     lines += [
         "",
         "Tracking overhead (target: at most 3% per epoch). Measured two ways: the time the "
@@ -68,18 +78,23 @@ def format_report(args, results, loads, started_machine, ended_machine, seconds)
         "with tracking off (noisy on a shared machine). The run total adds the one-off "
         "logging of datasets, model, plots and checkpoint.",
         "",
-        "| model | logger s/epoch | logger share | tracking off s/epoch | tracking on s/epoch "
+        "| model | backend | logger s/epoch | logger share | tracking off s/epoch | tracking on s/epoch "
         "| on / off | run total s (off / on) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for model, sides in results.items():
-        off, on = sides.get("untracked"), sides.get("platform")
-        if not (off and on):
+    pairs = [
+        (model, key, on, sides.get(key.replace("platform@", "untracked@")))
+        for model, sides in results.items()
+        for key, on in sides.items()
+        if key.startswith("platform@")
+    ]
+    for model, key, on, off in pairs:
+        if not off:
             continue
         overhead = (on["per_epoch"] / off["per_epoch"] - 1) * 100
         share = on["logging"] / on["per_epoch"] * 100
         lines.append(
-            f"| {MODELS[model]['title']} | {on['logging']:.4f} | {share:.2f}% "
+            f"| {MODELS[model]['title']} | {key.split('@')[1]} | {on['logging']:.4f} | {share:.2f}% "
             f"| {off['per_epoch']:.2f} | {on['per_epoch']:.2f} | {overhead:+.1f}% "
             f"| {off['total']:.1f} / {on['total']:.1f} |"
         )
