@@ -115,11 +115,16 @@ def keep_launcher_status(run_id: str, status: str, seconds: float = 60.0) -> Non
     On Ctrl-C, `mlflow run` (MLflow 3.17) marks its run FAILED after the training process
     exits, whatever status that process set: `_maybe_set_run_terminated` asks
     `RunStatus.is_terminated` about the status *string*, which it only knows as a number,
-    so every run looks unfinished. A detached watcher process waits up to `seconds` for
-    that overwrite and undoes it; it does nothing if no overwrite comes.
+    so every run looks unfinished. On a SQLite store a trigger undoes that overwrite in the
+    statement that makes it, so the status is settled when `mlflow run` returns (see
+    `status_guard`). On any other store, a detached watcher process waits up to `seconds`
+    for the overwrite and undoes it; it does nothing if no overwrite comes.
     """
     import subprocess
     import sys
+
+    if guard_killed_status(mlflow.get_tracking_uri()):
+        return
 
     code = (
         "import sys; from rnn_tracking.runs import restore_status_when_overwritten as r; "
@@ -133,6 +138,20 @@ def keep_launcher_status(run_id: str, status: str, seconds: float = 60.0) -> Non
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def guard_killed_status(uri: str) -> bool:
+    """Installs the KILLED-status trigger in the SQLite store at `uri`; tells if it could."""
+    from rnn_tracking.status_guard import install_killed_guard
+
+    path = sqlite_database_path(uri)
+    if path is None or not path.exists():
+        return False
+    try:
+        retry_when_locked(lambda: install_killed_guard(path))
+    except sqlite3.Error:
+        return False
+    return True
 
 
 def restore_status_when_overwritten(run_id: str, status: str, seconds: float) -> None:
