@@ -34,9 +34,11 @@ def sort_class_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(unique))
 
 
-def quote_names(names: Iterable[str]) -> str:
-    """Spells class names for a message: `'ham', 'spam'`."""
-    return ", ".join(repr(str(name)) for name in names)
+def quote_names(names: Iterable[str], limit: int = 20) -> str:
+    """Spells class names for a message: `'ham', 'spam'`; past `limit`, `... (400 in all)`."""
+    names = list(names)
+    shown = ", ".join(repr(str(name)) for name in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
 def resolve_classes(corpus: Corpus, config: TrainConfig) -> tuple[str, ...]:
