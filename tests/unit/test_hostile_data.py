@@ -3,6 +3,7 @@ in one short line; a file that is not text is skipped with a count, never decode
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -11,8 +12,9 @@ import pandas as pd
 import pytest
 
 from rnn_tracking import cli
-from rnn_tracking.config import TrainConfig
+from rnn_tracking.config import TrainConfig, validate_config
 from rnn_tracking.data import load_text_splits
+from rnn_tracking.tracking import format_class_order, parse_class_order
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01"
 
@@ -115,3 +117,34 @@ def test_train_cli_refuses_continuous_labels_with_exit_2_and_opens_no_run(
     experiments = [e.experiment_id for e in mlflow.search_experiments()]
     runs = mlflow.search_runs(experiments, output_format="list")
     assert all(run.info.status != "RUNNING" for run in runs)
+
+
+def write_comma_labels(tmp_path: Path) -> Path:
+    """Writes a CSV whose labels are `good, really` and `bad`, four reviews each."""
+    rows = [("fine fine film", "good, really"), ("dull dull film", "bad")] * 4
+    frame = pd.DataFrame(
+        {"text": [f"{text} {i}" for i, (text, _) in enumerate(rows)], "label": [r[1] for r in rows]}
+    )
+    frame.to_csv(tmp_path / "commas.csv", index=False)
+    return tmp_path / "commas.csv"
+
+
+def test_classes_with_commas_are_given_as_a_json_list(tmp_path):
+    path = write_comma_labels(tmp_path)
+    config = TrainConfig(data=str(path), text_column="text", label_column="label", test_split=0.5)
+    given = dataclasses.replace(config, classes='["good, really","bad"]')
+    assert load_text_splits(given).classes == ("good, really", "bad")
+    message = refusal(dataclasses.replace(config, classes="good, really,bad"))
+    assert message == (
+        "classes: 'good' is not a label of the data; valid values are the labels found: "
+        """'bad', 'good, really' (as ["bad", "good, really"])."""
+    )
+    with pytest.raises(ValueError, match=r"^classes: got '\[\"bad\"'; valid values are comma"):
+        validate_config(dataclasses.replace(config, classes='["bad"'))
+
+
+def test_class_order_tag_is_unambiguous_and_old_tags_still_read():
+    assert format_class_order(("neg", "pos")) == "neg,pos"
+    assert format_class_order(("good, really", "bad")) == '["good, really", "bad"]'
+    for classes in (("neg", "pos"), ("good, really", "bad"), ("[x]", "y")):
+        assert parse_class_order(format_class_order(classes)) == classes
