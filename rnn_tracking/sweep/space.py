@@ -9,10 +9,12 @@ problem in a one-line ValueError. `rnn_tracking.sweep` runs the study.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import optuna
 import yaml
 
 from rnn_tracking.config import (
@@ -55,11 +57,38 @@ OBJECTIVES = {
     "train_seconds": ("minimize", "train_seconds"),
     "param_count": ("minimize", "param_count"),
 }
+# Sampler keywords the platform sets itself: TPE always runs with the constant liar.
+MANAGED_SAMPLER_OPTIONS = ("constant_liar",)
+
+
+def read_constructor_options(kind: type) -> dict[str, type]:
+    """Returns the keywords of a sampler's constructor that take a plain value, with its type.
+
+    A plain value is what a space file can spell: a keyword typed bool, int or float
+    (`n_ei_candidates`, `prior_weight`, `multivariate`), and `seed`. Keywords that take a
+    function or an object (`gamma`, `independent_sampler`) are left out.
+    """
+    plains = {plain.__name__: plain for plain in (bool, int, float)}
+    options: dict[str, type] = {"seed": int}
+    for name, parameter in inspect.signature(kind).parameters.items():
+        if name in options or name in MANAGED_SAMPLER_OPTIONS:
+            continue
+        # Optuna's annotations are strings (`bool | None`); a default may be None.
+        spelled = parameter.annotation
+        if not isinstance(spelled, str):
+            spelled = getattr(spelled, "__name__", "")
+        types = {part.strip() for part in spelled.split("|")} - {"None"}
+        if len(types) == 1 and (found := types.pop()) in plains:
+            options[name] = plains[found]
+    return options
+
+
 # The options each sampler and pruner takes, with their types. Optuna checks the values.
+# A sampler takes every plain keyword of its Optuna constructor, as Optuna names it.
 SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
-    "tpe": {"seed": int, "n_startup_trials": int, "multivariate": bool, "group": bool},
-    "random": {"seed": int},
-    "gp": {"seed": int, "n_startup_trials": int, "deterministic_objective": bool},
+    "tpe": read_constructor_options(optuna.samplers.TPESampler),
+    "random": read_constructor_options(optuna.samplers.RandomSampler),
+    "gp": read_constructor_options(optuna.samplers.GPSampler),
 }
 PRUNER_OPTIONS: dict[str, dict[str, type]] = {
     "median": {"n_startup_trials": int, "n_warmup_steps": int, "interval_steps": int},
