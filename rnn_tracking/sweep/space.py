@@ -9,12 +9,12 @@ problem in a one-line ValueError. `rnn_tracking.sweep` runs the study.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import optuna
 import yaml
 
 from rnn_tracking.config import (
@@ -83,13 +83,24 @@ def read_constructor_options(kind: type) -> dict[str, type]:
     return options
 
 
-# The options each sampler and pruner takes, with their types. Optuna checks the values.
-# A sampler takes every plain keyword of its Optuna constructor, as Optuna names it.
-SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
-    "tpe": read_constructor_options(optuna.samplers.TPESampler),
-    "random": read_constructor_options(optuna.samplers.RandomSampler),
-    "gp": read_constructor_options(optuna.samplers.GPSampler),
-}
+# Optuna's sampler class of each sampler name.
+SAMPLER_CLASSES = {"tpe": "TPESampler", "random": "RandomSampler", "gp": "GPSampler"}
+
+
+@functools.cache
+def sampler_options() -> dict[str, dict[str, type]]:
+    """Returns the options each sampler takes, with their types: every plain keyword of its
+    Optuna constructor (`read_constructor_options`). Optuna is imported here, on first use,
+    so that importing this module stays light."""
+    import optuna
+
+    return {
+        name: read_constructor_options(getattr(optuna.samplers, kind))
+        for name, kind in SAMPLER_CLASSES.items()
+    }
+
+
+# The options each pruner takes, with their types. Optuna checks the values.
 PRUNER_OPTIONS: dict[str, dict[str, type]] = {
     "median": {"n_startup_trials": int, "n_warmup_steps": int, "interval_steps": int},
     "hyperband": {
@@ -264,7 +275,7 @@ def read_space(
     tuned = {spec.name for spec in params}
     if seed is not None and "seed" not in tuned:
         fixed["seed"] = seed
-    sampler = read_choice(path, "sampler", raw.get("sampler", DEFAULT_SAMPLER), SAMPLER_OPTIONS)
+    sampler = read_choice(path, "sampler", raw.get("sampler", DEFAULT_SAMPLER), sampler_options())
     sampler[1].setdefault("seed", fixed.get("seed", TrainConfig().seed))
     if seed is not None:
         sampler[1]["seed"] = seed
