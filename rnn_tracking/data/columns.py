@@ -54,7 +54,7 @@ def find_bad_json_line(path: Path) -> str | None:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line.rstrip("\r\n"))
             except json.JSONDecodeError as error:
                 return f"line {number}: {error.msg} at column {error.colno}"
             if not isinstance(value, dict):
