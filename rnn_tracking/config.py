@@ -142,9 +142,10 @@ class TrainConfig:
     )
     classes: str = _knob(
         AUTO_CLASSES,
-        "The class names in model order, comma-separated (e.g. neg,pos): with two classes the "
-        "second is the positive one. 'auto' sorts the labels found (numerically when all are "
-        "integers); aclImdb gives neg,pos.",
+        "The class names in model order, comma-separated (e.g. neg,pos), or a JSON list for "
+        'names with commas (["good, really","bad"]): with two classes the second is the '
+        "positive one. 'auto' sorts the labels found (numerically when all are integers); "
+        "aclImdb gives neg,pos.",
     )
     max_reviews: int = _knob(
         0,
@@ -381,10 +382,25 @@ def csv_split_column(config: TrainConfig) -> str | None:
 
 
 def parse_classes(config: TrainConfig) -> tuple[str, ...] | None:
-    """Returns the class order the user gave (`neg,pos` -> ('neg', 'pos')), or None for auto."""
-    if config.classes.strip() in ("", AUTO_CLASSES):
+    """Returns the class order the user gave, or None for auto.
+
+    `neg,pos` -> ('neg', 'pos'); a JSON list names classes that hold commas:
+    `["good, really", "bad"]` -> ('good, really', 'bad').
+    """
+    text = config.classes.strip()
+    if text in ("", AUTO_CLASSES):
         return None
-    return tuple(name.strip() for name in config.classes.split(","))
+    if not text.startswith("["):
+        return tuple(name.strip() for name in text.split(","))
+    import json
+
+    try:
+        names = json.loads(text)
+    except json.JSONDecodeError as error:
+        names = error
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        _fail("classes", config.classes, "comma-separated names or a JSON list of strings")
+    return tuple(name.strip() for name in names)
 
 
 def config_to_params(config: TrainConfig) -> dict[str, str]:

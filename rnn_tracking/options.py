@@ -102,7 +102,9 @@ class SweepOptions:
         1,
         "Local worker processes on this study, sharing its stores: one command uses N cores "
         "and stops them all on Ctrl-C. 1 trains in this process; each worker trains one trial "
-        "at a time, so N suits a machine with N cores to spare.",
+        "at a time, so N suits a machine with N cores to spare. More than the usable CPUs is refused "
+        "(each worker is a whole TensorFlow process); more than the trials still to run starts "
+        "one per trial, with a warning, so the same command keeps continuing a study.",
         minimum=1,
         metavar="N",
     )

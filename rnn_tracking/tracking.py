@@ -226,13 +226,27 @@ def log_keras_model(model: keras.Model, example: np.ndarray) -> None:
     )
 
 
+def format_class_order(classes: Sequence[str]) -> str:
+    """Spells the `class_order` tag: `neg,pos`, or a JSON list when a name holds a comma."""
+    if any("," in name or name.startswith("[") for name in classes):
+        return json.dumps(list(classes), ensure_ascii=False)
+    return ",".join(classes)
+
+
+def parse_class_order(tag: str) -> tuple[str, ...]:
+    """Reads a `class_order` tag in either spelling (older runs have only `neg,pos`)."""
+    if tag.startswith("["):
+        return tuple(json.loads(tag))
+    return tuple(tag.split(","))
+
+
 def log_classes(splits: Splits) -> None:
     """Records the class order: the `class_order` tag and `classes.json` with counts per split.
 
     The `classes` param keeps the option as given (`auto` by default); this is what it
     resolved to, the order of the model's outputs.
     """
-    mlflow.set_tag(runs.CLASS_ORDER_TAG, ",".join(splits.classes))
+    mlflow.set_tag(runs.CLASS_ORDER_TAG, format_class_order(splits.classes))
     counts = {
         split: np.bincount(labels, minlength=splits.num_classes).tolist()
         for split, labels in (

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import tempfile
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ DEFAULT_CACHE_DIR = "~/.cache/rnn-tracking"
 # Bump this whenever the tokenizer, the ranking or the cache layout changes, so that old
 # cache files are never read as if they were current.
 CACHE_FORMAT_VERSION = 1
+# A temporary file this old is a killed write's leftover: writing an encoding takes seconds.
+STALE_TEMPORARY_SECONDS = 3600.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -110,15 +113,32 @@ def read_cache(path: Path) -> EncodedData | None:
         return None
 
 
+def remove_stale_temporaries(folder: Path, max_age: float = STALE_TEMPORARY_SECONDS) -> int:
+    """Removes the temporary files (`.<key>-*.tmp`) older than `max_age` seconds; returns how
+    many. Younger ones may be another process's write in progress, so they stay."""
+    removed = 0
+    now = time.time()
+    for temporary in folder.glob(".*.tmp"):
+        try:
+            if now - temporary.stat().st_mtime > max_age:
+                temporary.unlink()
+                removed += 1
+        except OSError:
+            continue  # Another process removed or renamed it first.
+    return removed
+
+
 def write_cache(path: Path, encoded: EncodedData) -> None:
     """Writes an encoding atomically: a temporary file in the same folder, then a rename.
 
     A process killed midway leaves at most a stray temporary file, never a half-written
-    cache entry. A cache that cannot be written is only a warning: the run goes on.
+    cache entry; the next write removes such files once they are stale. A cache that cannot
+    be written is only a warning: the run goes on.
     """
     temporary = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path.parent)
         with tempfile.NamedTemporaryFile(
             dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp", delete=False
         ) as handle:

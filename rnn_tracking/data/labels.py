@@ -9,6 +9,7 @@ the positive class of the sigmoid output; aclImdb's sorted `neg, pos` keeps the 
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
@@ -34,9 +35,25 @@ def sort_class_names(names: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(unique))
 
 
-def quote_names(names: Iterable[str]) -> str:
-    """Spells class names for a message: `'ham', 'spam'`."""
-    return ", ".join(repr(str(name)) for name in names)
+def quote_names(names: Iterable[str], limit: int = 20) -> str:
+    """Spells class names for a message: `'ham', 'spam'`; past `limit`, `... (400 in all)`."""
+    names = list(names)
+    shown = ", ".join(repr(str(name)) for name in names[:limit])
+    return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def spell_classes_option(names: Iterable[str]) -> str:
+    """Spells names as a `classes` value: `neg,pos`, or a JSON list when one holds a comma."""
+    names = [str(name) for name in names]
+    if any("," in name or name.startswith("[") for name in names):
+        return json.dumps(names, ensure_ascii=False)
+    return ",".join(names)
+
+
+def spell_example(found: tuple[str, ...]) -> str:
+    """Shows how to give the found labels as `classes`, when a name holds a comma."""
+    spelled = spell_classes_option(found)
+    return f" (as {spelled})" if spelled.startswith("[") and len(spelled) < 200 else ""
 
 
 def resolve_classes(corpus: Corpus, config: TrainConfig) -> tuple[str, ...]:
@@ -53,13 +70,13 @@ def resolve_classes(corpus: Corpus, config: TrainConfig) -> tuple[str, ...]:
             if name not in found:
                 raise ValueError(
                     f"classes: {name!r} is not a label of the data; valid values are the "
-                    f"labels found, comma-separated: {quote_names(found)}."
+                    f"labels found: {quote_names(found)}{spell_example(found)}."
                 )
         for name in found:
             if name not in given:
                 raise ValueError(
                     f"classes: the label {name!r} of the data is missing; valid values name "
-                    f"every label found: {quote_names(found)}."
+                    f"every label found: {quote_names(found)}{spell_example(found)}."
                 )
     classes = given or found
     parameter, origin = corpus.label_parameter, corpus.label_origin

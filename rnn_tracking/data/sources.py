@@ -32,6 +32,14 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from rnn_tracking.config import TrainConfig, csv_split_column
+from rnn_tracking.data.columns import (
+    CSV_SPLITS,
+    check_label_counts,
+    check_text_column,
+    find_bad_json_line,
+    parse_labels,
+    parse_split_column,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +55,6 @@ ACLIMDB_NAME = "aclImdb"
 KERAS_NAME = "imdb"
 # The tutorial's two classes, in model order: index 1 is the positive review.
 ACLIMDB_LABELS = {"neg": 0, "pos": 1}
-CSV_SPLITS = ("train", "test")
 # Folders of unlabeled reviews that sit beside the class folders (aclImdb's train/unsup).
 UNLABELED_FOLDERS = ("unsup",)
 
@@ -229,14 +236,26 @@ def make_folder_corpus(
     hasher = hashlib.sha256()
     texts: dict[str, list[str]] = {split: [] for split in (*CSV_SPLITS, "")}
     labels: dict[str, list[str]] = {split: [] for split in (*CSV_SPLITS, "")}
+    skipped: list[str] = []
     for relative in sorted(reviews):
         content = reviews[relative]
         hasher.update(f"{relative}\0{len(content)}\0".encode())
         hasher.update(content)
+        text = decode_review(content)
+        if text is None:
+            skipped.append(relative)
+            continue
         parts = relative.split("/")
         split, label = (parts[0], parts[1]) if len(parts) == 3 else ("", parts[0])
-        texts[split].append(content.decode("utf-8", errors="replace"))
+        texts[split].append(text)
         labels[split].append(label)
+    if skipped:
+        logger.warning(
+            "data: skipped %d files of %r that are not UTF-8 text (e.g. %r)",
+            len(skipped),
+            source,
+            skipped[0],
+        )
     digest = digest or hasher.hexdigest()
     if not texts[""]:
         return Corpus(
@@ -247,6 +266,7 @@ def make_folder_corpus(
             digest=digest,
         )
     names = np.asarray(labels[""], dtype=object)
+    check_label_counts(names, "data", "the class folders", held_out=True)
     train_rows, test_rows = hold_out_test(names, config, f"the {len(names)} reviews of {source!r}")
     rows = np.asarray(texts[""], dtype=object)
     return Corpus(
@@ -256,6 +276,17 @@ def make_folder_corpus(
         test_labels=names[test_rows],
         digest=digest,
     )
+
+
+def decode_review(content: bytes) -> str | None:
+    """Decodes a review file as UTF-8 (dropping a BOM); None if not text (not UTF-8, or a NUL
+    byte): such a file is skipped with a warning, never read with replacement characters."""
+    if b"\0" in content:
+        return None
+    try:
+        return content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
 
 
 def hold_out_test(labels: np.ndarray, config: TrainConfig, rows: str) -> tuple[np.ndarray, ...]:
@@ -288,6 +319,7 @@ def read_table(path: Path, kind: str) -> pd.DataFrame:
         raise fail_source(f"file '{path}' has no CSV columns") from None
     except (ValueError, OSError, UnicodeDecodeError) as error:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        reason = (kind == "jsonl" and find_bad_json_line(path)) or reason
         raise fail_source(
             f"file '{path}' is not a readable {TABLE_KINDS[kind]} ({reason})"
         ) from None
@@ -311,11 +343,14 @@ def read_table_reviews(path: Path, kind: str, config: TrainConfig, digest: str) 
                 f"{parameter}: column {column!r} is not in '{path}'; valid values are the "
                 f"columns found: {found}."
             )
+    check_text_column(frame[config.text_column], config.text_column, path)
     texts = np.asarray(
         [text if isinstance(text, str) else "" for text in frame[config.text_column].tolist()],
         dtype=object,
     )
     labels = parse_labels(frame[config.label_column], config.label_column)
+    origin = f"column {config.label_column!r}"
+    check_label_counts(labels, "label_column", origin, held_out=not csv_split_column(config))
     if csv_split_column(config):
         is_test = parse_split_column(frame[config.split_column], config.split_column)
         train_rows, test_rows = np.flatnonzero(~is_test), np.flatnonzero(is_test)
@@ -328,43 +363,8 @@ def read_table_reviews(path: Path, kind: str, config: TrainConfig, digest: str) 
         test_labels=labels[test_rows],
         digest=digest,
         label_parameter="label_column",
-        label_origin=f"column {config.label_column!r}",
+        label_origin=origin,
     )
-
-
-def parse_labels(column: pd.Series, column_name: str) -> np.ndarray:
-    """Returns each row's class name: the label as written, stripped, as a string.
-
-    Integer labels keep their spelling (`2`, not `2.0`, even in a column pandas read as
-    floats). Spellings that differ only in case (`Positive`, `positive`) are one class,
-    named in lower case. A row without a label is a ValueError naming `label_column`.
-    """
-    missing = column.isna().to_numpy()
-    if missing.any():
-        row = int(np.flatnonzero(missing)[0])
-        raise ValueError(
-            f"label_column: column {column_name!r} has no label in data row {row + 1}; valid "
-            "values are a label on every row."
-        )
-    if pd.api.types.is_float_dtype(column) and (column == column.round()).all():
-        column = column.astype(np.int64)
-    names = column.astype(str).str.strip()
-    folded = names.str.casefold()
-    spellings = names.groupby(folded.to_numpy()).unique()
-    canonical = {key: found[0] if len(found) == 1 else key for key, found in spellings.items()}
-    return folded.map(canonical).to_numpy(dtype=object)
-
-
-def parse_split_column(column: pd.Series, column_name: str) -> np.ndarray:
-    """Returns a boolean array that is True for rows whose split is 'test' (any case)."""
-    splits = column.astype(str).str.strip().str.lower()
-    bad = ~splits.isin(CSV_SPLITS)
-    if bad.any():
-        raise ValueError(
-            f"split_column: column {column_name!r} holds the value {str(column[bad].iloc[0])!r}; "
-            "valid values are 'train' and 'test'."
-        )
-    return (splits == "test").to_numpy()
 
 
 def read_review_file(path: str | Path, text_column: str = "review") -> list[str]:

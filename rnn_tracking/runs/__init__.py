@@ -9,7 +9,8 @@ process uses is prepared once, under an inter-process lock, before any run touch
 Rooms, one noun each; every public name of the rooms is available here (`runs.open_run`):
 
 - `vocabulary`: the tag, param, artifact and status names;
-- `launcher`: the run `mlflow run` makes for this process;
+- `launcher`: the run `mlflow run` makes for this process, and keeping its KILLED status
+  (`status_guard`: the SQLite trigger);
 - `store`: preparing the store under its lock, and retrying SQLite's "database is locked";
 - `opening`: opening and ending runs by one status policy, and choosing the experiment;
 - `cost`: system metrics and the cost summaries of runs that train or evaluate;
@@ -30,6 +31,7 @@ from rnn_tracking.runs.cost import (
 from rnn_tracking.runs.launcher import (
     end_launcher_run_failed_if_pending,
     end_launcher_run_if_pending,
+    guard_killed_status,
     keep_launcher_status,
     launcher_run_id,
     restore_status_when_overwritten,
@@ -98,6 +100,7 @@ from rnn_tracking.runs.vocabulary import (
 )
 
 __all__ = [
+    "guard_killed_status",
     "SYSTEM_METRICS_INTERVAL_SECONDS",
     "log_run_cost",
     "measure_gpu_peak_mb",

@@ -4,11 +4,14 @@ opens it, and keeping its status against MLflow's overwrite on Ctrl-C."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import time
 
 import mlflow
 from mlflow.tracking import MlflowClient
 
+from rnn_tracking.runs.status_guard import install_killed_guard
+from rnn_tracking.runs.store import retry_when_locked, sqlite_database_path
 from rnn_tracking.runs.vocabulary import FAILED, LAUNCHER_RUN_ENV_VAR, RUNNING
 
 
@@ -55,11 +58,16 @@ def keep_launcher_status(run_id: str, status: str, seconds: float = 60.0) -> Non
     On Ctrl-C, `mlflow run` (MLflow 3.17) marks its run FAILED after the training process
     exits, whatever status that process set: `_maybe_set_run_terminated` asks
     `RunStatus.is_terminated` about the status *string*, which it only knows as a number,
-    so every run looks unfinished. A detached watcher process waits up to `seconds` for
-    that overwrite and undoes it; it does nothing if no overwrite comes.
+    so every run looks unfinished. On a SQLite store a trigger undoes that overwrite in the
+    statement that makes it, so the status is settled when `mlflow run` returns (see
+    `status_guard`). On any other store, a detached watcher process waits up to `seconds`
+    for the overwrite and undoes it; it does nothing if no overwrite comes.
     """
     import subprocess
     import sys
+
+    if guard_killed_status(mlflow.get_tracking_uri()):
+        return
 
     code = (
         "import sys; from rnn_tracking.runs.launcher import restore_status_when_overwritten as r; "
@@ -73,6 +81,18 @@ def keep_launcher_status(run_id: str, status: str, seconds: float = 60.0) -> Non
         stderr=subprocess.DEVNULL,
         start_new_session=True,
     )
+
+
+def guard_killed_status(uri: str) -> bool:
+    """Installs the KILLED-status trigger in the SQLite store at `uri`; tells if it could."""
+    path = sqlite_database_path(uri)
+    if path is None or not path.exists():
+        return False
+    try:
+        retry_when_locked(lambda: install_killed_guard(path))
+    except sqlite3.Error:
+        return False
+    return True
 
 
 def restore_status_when_overwritten(run_id: str, status: str, seconds: float) -> None:

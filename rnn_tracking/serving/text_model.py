@@ -68,6 +68,7 @@ from rnn_tracking.encoding import (
     tokenize,
 )
 from rnn_tracking.inference import predict_fixed_batches
+from rnn_tracking.serving.error_bodies import bound_scoring_server_errors
 
 if TYPE_CHECKING:
     import keras
@@ -336,6 +337,7 @@ with warnings.catch_warnings(record=True):
         """
 
         def load_context(self, context: mlflow.pyfunc.PythonModelContext) -> None:
+            bound_scoring_server_errors()
             self.encoding = read_encoding(context.artifacts[ENCODING_ARTIFACT])
             self.model = load_keras_model(context.artifacts[KERAS_ARTIFACT])
             width = self.model.input_shape[-1]

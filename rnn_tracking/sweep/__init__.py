@@ -56,7 +56,7 @@ _HOMES = {
         "METRICS",
         "OBJECTIVES",
         "PRUNER_OPTIONS",
-        "SAMPLER_OPTIONS",
+        "sampler_options",
         "SPACE_KEYS",
         "SPLIT_FIELDS",
         "SearchSpace",

@@ -138,6 +138,21 @@ def set_run_tags(run_id: str, tags: dict[str, str]) -> None:
     MlflowClient().log_batch(run_id, tags=[RunTag(key, str(value)) for key, value in tags.items()])
 
 
+# The artifact of a failed trial's run with its whole traceback (its `error` tag has one line).
+TRACEBACK_ARTIFACT = "error_traceback.txt"
+
+
+def log_error_traceback(run_id: str, error: BaseException) -> None:
+    """Logs `error`'s whole traceback on a run as `error_traceback.txt`.
+
+    The sweep prints one line per failed trial; the traceback a developer needs is kept here.
+    """
+    import traceback
+
+    text = "".join(traceback.format_exception(error))
+    MlflowClient().log_text(run_id, text, TRACEBACK_ARTIFACT)
+
+
 def fail_orphaned_run(run_id: str, error: str) -> bool:
     """Ends a run FAILED with an `error` tag if it is still RUNNING; says whether it was.
 

@@ -23,6 +23,7 @@ from rnn_tracking import runs
 from rnn_tracking.config import format_value
 from rnn_tracking.options import SweepOptions
 from rnn_tracking.sweep import parent_run
+from rnn_tracking.sweep import trials as trial_room
 from rnn_tracking.sweep.sampling import describe_pruner, make_pruner, make_sampler
 from rnn_tracking.sweep.space import SearchSpace
 from rnn_tracking.sweep.storage import (
@@ -113,6 +114,8 @@ class Sweep:
         self.heartbeat_interval = heartbeat_interval
         self.echo = echo
         self.started = time.monotonic()
+        # The state of each trial this session ran, in order.
+        self.states: list[TrialState] = []
 
     def current_tally(self) -> Tally:
         """Fails stale trials (queuing them again), then counts the study's trials."""
@@ -157,6 +160,7 @@ class Sweep:
     def after_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
         """Reads the study once, prints the progress line and updates the parent run's counts
         and table."""
+        self.states.append(trial.state)
         progress = read_progress(study, self.space)
         state = STATE_NAMES.get(trial.state, trial.state.name.lower())
         if trial.state == TrialState.COMPLETE and self.space.multi_objective:
@@ -278,6 +282,7 @@ def open_study(
     a study begun with another space, or a warm start that fits nothing (`warm_start`).
     """
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    trial_room.quiet_failed_trials()
     name = study_name or space.study_name
     splits = SplitsCache()
     # Load (and check) the data before anything is created. Trials of a space that fixes
@@ -383,6 +388,11 @@ def run_sweep(
     except BaseException as error:
         sweep.finish(runs.FAILED, log_best=False, error=error)
         raise
+    all_failed = trial_room.describe_all_failed(sweep.states, runner.errors)
+    if all_failed is not None:
+        error = trial_room.TrialsFailed(f"{all_failed}; parent run {parent_run_id} ended FAILED")
+        sweep.finish(runs.FAILED, log_best=False, error=error)
+        raise error
     # The best_ params are final only when the study holds all its trials.
     progress = sweep.finish(runs.FINISHED, log_best=stopped_by == "n_trials")
     return SweepOutcome(

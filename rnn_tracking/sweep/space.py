@@ -9,6 +9,8 @@ problem in a one-line ValueError. `rnn_tracking.sweep` runs the study.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,12 +59,50 @@ OBJECTIVES = {
     "train_seconds": ("minimize", "train_seconds"),
     "param_count": ("minimize", "param_count"),
 }
-# The options each sampler and pruner takes, with their types. Optuna checks the values.
-SAMPLER_OPTIONS: dict[str, dict[str, type]] = {
-    "tpe": {"seed": int, "n_startup_trials": int, "multivariate": bool, "group": bool},
-    "random": {"seed": int},
-    "gp": {"seed": int, "n_startup_trials": int, "deterministic_objective": bool},
-}
+# Sampler keywords the platform sets itself: TPE always runs with the constant liar.
+MANAGED_SAMPLER_OPTIONS = ("constant_liar",)
+
+
+def read_constructor_options(kind: type) -> dict[str, type]:
+    """Returns the keywords of a sampler's constructor that take a plain value, with its type.
+
+    A plain value is what a space file can spell: a keyword typed bool, int or float
+    (`n_ei_candidates`, `prior_weight`, `multivariate`), and `seed`. Keywords that take a
+    function or an object (`gamma`, `independent_sampler`) are left out.
+    """
+    plains = {plain.__name__: plain for plain in (bool, int, float)}
+    options: dict[str, type] = {"seed": int}
+    for name, parameter in inspect.signature(kind).parameters.items():
+        if name in options or name in MANAGED_SAMPLER_OPTIONS:
+            continue
+        # Optuna's annotations are strings (`bool | None`); a default may be None.
+        spelled = parameter.annotation
+        if not isinstance(spelled, str):
+            spelled = getattr(spelled, "__name__", "")
+        types = {part.strip() for part in spelled.split("|")} - {"None"}
+        if len(types) == 1 and (found := types.pop()) in plains:
+            options[name] = plains[found]
+    return options
+
+
+# Optuna's sampler class of each sampler name.
+SAMPLER_CLASSES = {"tpe": "TPESampler", "random": "RandomSampler", "gp": "GPSampler"}
+
+
+@functools.cache
+def sampler_options() -> dict[str, dict[str, type]]:
+    """Returns the options each sampler takes, with their types: every plain keyword of its
+    Optuna constructor (`read_constructor_options`). Optuna is imported here, on first use,
+    so that importing this module stays light."""
+    import optuna
+
+    return {
+        name: read_constructor_options(getattr(optuna.samplers, kind))
+        for name, kind in SAMPLER_CLASSES.items()
+    }
+
+
+# The options each pruner takes, with their types. Optuna checks the values.
 PRUNER_OPTIONS: dict[str, dict[str, type]] = {
     "median": {"n_startup_trials": int, "n_warmup_steps": int, "interval_steps": int},
     "hyperband": {
@@ -241,7 +281,7 @@ def read_space(
     tuned = {spec.name for spec in params}
     if seed is not None and "seed" not in tuned:
         fixed["seed"] = seed
-    sampler = read_choice(path, "sampler", raw.get("sampler", DEFAULT_SAMPLER), SAMPLER_OPTIONS)
+    sampler = read_choice(path, "sampler", raw.get("sampler", DEFAULT_SAMPLER), sampler_options())
     sampler[1].setdefault("seed", fixed.get("seed", TrainConfig().seed))
     if seed is not None:
         sampler[1]["seed"] = seed

@@ -237,10 +237,29 @@ def study_figures(
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     from optuna.visualization import matplotlib as plots
 
     figures, skipped = {}, []
+    # A plot without data is said once, in `skipped`; Optuna's own warning would repeat it.
+    verbosity = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    try:
+        draw_figures(study, objectives, plots, figures, skipped)
+    finally:
+        optuna.logging.set_verbosity(verbosity)
+    return figures, skipped
+
+
+def draw_figures(
+    study: optuna.Study,
+    objectives: Sequence[str],
+    plots: Any,
+    figures: dict[str, Any],
+    skipped: list[str],
+) -> None:
+    """Draws each plot of `study_figures` into `figures`, or says in `skipped` why not."""
+    import matplotlib.pyplot as plt
+
     for name in MULTI_OBJECTIVE_PLOTS if objectives else PLOTS:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -258,7 +277,6 @@ def study_figures(
         figure.set_size_inches(10, 6)
         figure.tight_layout()
         figures[name] = figure
-    return figures, skipped
 
 
 def best_trial(study: optuna.Study) -> FrozenTrial | None:

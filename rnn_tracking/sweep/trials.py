@@ -9,6 +9,7 @@ number (tag `trial_number`).
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 import os
 import socket
@@ -103,6 +104,45 @@ class TrialReporter(keras.callbacks.Callback):
             )
 
 
+class TrialsFailed(RuntimeError):
+    """Every trial a sweep session ran failed: none completed or was pruned."""
+
+
+class QuietFailedTrials(logging.Filter):
+    """Drops Optuna's own report of a failed trial (a warning with the whole traceback).
+
+    The sweep already prints one line per failed trial with its error, and logs the
+    traceback on the trial's run (`error_traceback.txt`), so Optuna's copy only buries it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Trial ") and " failed with " in message)
+
+
+def quiet_failed_trials() -> None:
+    """Installs `QuietFailedTrials` on Optuna's log handlers, once."""
+    for handler in logging.getLogger("optuna").handlers:
+        if not any(isinstance(each, QuietFailedTrials) for each in handler.filters):
+            handler.addFilter(QuietFailedTrials())
+
+
+def describe_all_failed(states: Sequence[TrialState], errors: dict[int, str]) -> str | None:
+    """Says, in one line, that every trial a session ran (`states`) failed; else None.
+
+    `errors` holds each failed trial's one-line error, by trial number.
+    """
+    if not states or any(state != TrialState.FAIL for state in states):
+        return None
+    first = next(iter(errors.values()), "see the trial runs' error tags")
+    if len(first) > 200:
+        first = first[:200] + "..."
+    return (
+        f"all {len(states)} trials of this session failed, none complete or pruned "
+        f"(the first: {first}); tracebacks in each trial run's error_traceback.txt"
+    )
+
+
 class TrialRunner:
     """The objective: trains one trial's config in a nested run and returns its value.
 
@@ -154,7 +194,7 @@ class TrialRunner:
         except Exception as error:
             self.errors[trial.number] = runs.describe_error(error)
             record_failed_run(config, run_name, tags, error)
-            self.finish(trial, reporter, "failed")
+            self.finish(trial, reporter, "failed", error=error)
             raise
         config = choose_jit_compile(self.space, config, len(splits.y_train))
         try:
@@ -173,7 +213,7 @@ class TrialRunner:
             raise
         except BaseException as error:
             self.errors[trial.number] = runs.describe_error(error)
-            self.finish(trial, reporter, "failed")
+            self.finish(trial, reporter, "failed", error=error)
             raise
         reporter.run_id = run_id
         summary = result.summary_metrics()
@@ -187,9 +227,15 @@ class TrialRunner:
         return values if self.space.multi_objective else values[0]
 
     def finish(
-        self, trial: optuna.Trial, reporter: TrialReporter, state: str, tags: dict | None = None
+        self,
+        trial: optuna.Trial,
+        reporter: TrialReporter,
+        state: str,
+        tags: dict | None = None,
+        error: BaseException | None = None,
     ) -> None:
-        """Links the trial and its run both ways and tags the run with the trial's state."""
+        """Links the trial and its run both ways and tags the run with the trial's state;
+        logs the traceback of the `error` that failed it, if any."""
         run_id = reporter.run_id or parent_run.find_child_run(
             self.parent_run_id, runs.TRIAL_TAG, str(trial.number)
         )
@@ -197,6 +243,8 @@ class TrialRunner:
             return
         trial.set_user_attr(RUN_ATTR, run_id)
         parent_run.set_run_tags(run_id, {runs.TRIAL_STATE_TAG: state, **(tags or {})})
+        if error is not None:
+            parent_run.log_error_traceback(run_id, error)
 
 
 def record_failed_run(

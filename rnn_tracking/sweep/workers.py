@@ -77,6 +77,41 @@ def read_warm_start(options: SweepOptions) -> tuple[str, int] | None:
     return (options.warm_start, options.warm_start_top) if options.warm_start else None
 
 
+def count_usable_cpus() -> int:
+    """Returns the CPUs this process may run on: its affinity mask where the OS has one."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def check_worker_count(workers: int, cpus: int) -> None:
+    """Raises ValueError, in one line naming the bound, for more workers than CPUs.
+
+    Refused rather than capped: each worker is a whole TensorFlow process training one trial,
+    so more workers than cores only share the cores and multiply the memory (64 workers on 2
+    cores took 14 GB before any trial started), and silently running fewer than asked would
+    change what the command means. Nothing has started when this is raised.
+    """
+    if workers > cpus:
+        raise ValueError(
+            f"workers: got {workers}; this machine has {cpus} usable CPUs, "
+            f"so valid values are 1 to {cpus}"
+        )
+
+
+def cap_worker_count(workers: int, trials_left: int, warn: Callable[[str], None]) -> int:
+    """Returns how many workers to start: at most one per trial still to run (at least 1).
+
+    Capped with a warning rather than refused: a continued study has fewer trials left each
+    time, and the same command (the documented way to continue it) must keep working.
+    """
+    if workers <= max(trials_left, 1):
+        return workers
+    capped = max(trials_left, 1)
+    warn(f"workers: starting {capped} of {workers}, one per trial still to run")
+    return capped
+
+
 def build_child_command(options: SweepOptions, study_name: str, storage: str) -> list[str]:
     """Returns the argv of one child: this sweep's options on the resolved study, one worker.
 
@@ -211,6 +246,7 @@ def run_workers(
     """
     timeout = options.timeout or None
     check_sweep_options(options.n_trials, timeout, options.heartbeat_interval)
+    check_worker_count(options.workers, count_usable_cpus())
     opened = open_study(
         space,
         study_name=options.study_name,
@@ -222,9 +258,10 @@ def run_workers(
     )
     study = opened.study
     before = tally_trials(study.get_trials(deepcopy=False))
+    worker_count = cap_worker_count(options.workers, options.n_trials - before.done, warn)
     echo(
         f"study {opened.name!r} in {redact_storage(opened.location)}: {before.done} of "
-        f"{options.n_trials} trials done; {options.workers} workers optimizing {space.metric} "
+        f"{options.n_trials} trials done; {worker_count} workers optimizing {space.metric} "
         f"({space.direction}) over {', '.join(spec.name for spec in space.params)}"
     )
     command = build_child_command(options, opened.name, opened.location)
@@ -233,7 +270,7 @@ def run_workers(
     workers: list[Worker] = []
     interrupted: KeyboardInterrupt | None = None
     try:
-        workers = start_workers(options.workers, command, environment, lines)
+        workers = start_workers(worker_count, command, environment, lines)
         echo(
             "workers: "
             + ", ".join(f"{worker.label} pid {worker.process.pid}" for worker in workers)

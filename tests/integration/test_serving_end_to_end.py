@@ -298,6 +298,30 @@ def test_served_model_answers_bad_input_with_400_and_keeps_serving(server, body,
     assert status == 200 and len(json.loads(text)["predictions"]) == 1
 
 
+@pytest.mark.parametrize(
+    "body, content_type, status, message",
+    [
+        (b"{not json " + b"x" * 4_800_000, "application/json", 400, "valid JSON formatted"),
+        (b"\xff\xfe not utf-8", "application/json", 400, "valid JSON formatted"),
+        (b'a,b\n1,"2\n' + b"3," * 100_000, "text/csv", 400, "Failed to parse input as a Pandas"),
+        (b"\xff\xfe not utf-8", "text/csv", 400, "valid UTF-8"),
+        (b"PAR1 not parquet", "application/x-parquet", 415, "only supports"),
+        (b"PAR1 not parquet", "application/vnd.apache.parquet", 400, "Failed to parse input"),
+        (b"{}", "text/plain; " + "x" * 5_000 + "=1", 415, ""),
+        (b"{}", "image/" + "x" * 5_000, 415, "only supports the following content types"),
+    ],
+)
+def test_served_model_never_answers_a_long_body_or_a_traceback(
+    server, body, content_type, status, message
+):
+    answered, text = post(f"{server}/invocations", body, content_type)
+    assert answered == status
+    assert message in text
+    assert len(text) < 1000
+    assert "Traceback" not in text and "stack_trace" not in text
+    assert get_status(f"{server}/ping") == 200
+
+
 def test_served_model_answers_an_empty_list_with_no_predictions(server):
     assert post(f"{server}/invocations", {"inputs": []}) == (200, '{"predictions": []}')
 

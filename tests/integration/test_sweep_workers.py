@@ -96,20 +96,21 @@ def test_workers_option_completes_the_study_with_merged_lines_and_one_summary(
 ):
     started = time.monotonic()
     space = write_space(tmp_path, QUICK_SPACE)
-    command = sweep_command(space, "--n-trials", "3", "--workers", "3", "--data", str(reviews))
+    # Two workers: CI machines have 2 cores, and more workers than CPUs are refused.
+    command = sweep_command(space, "--n-trials", "3", "--workers", "2", "--data", str(reviews))
     finished = subprocess.run(
         command, env=subprocess_env, cwd=tmp_path, capture_output=True, text=True, timeout=600
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     out = finished.stdout
-    assert re.search(r"^workers: w1 pid \d+, w2 pid \d+, w3 pid \d+$", out, re.M), out
-    progress = re.findall(r"^\[w[123]\] \[\d/3\] trial (\d) complete", out, re.M)
+    assert re.search(r"^workers: w1 pid \d+, w2 pid \d+$", out, re.M), out
+    progress = re.findall(r"^\[w[12]\] \[\d/3\] trial (\d) complete", out, re.M)
     assert sorted(progress) == ["0", "1", "2"], out
     # The study's summary is said once, by the parent, last.
     assert out.strip().splitlines()[-1].startswith("study 'it': 3 of 3 trials done (3 complete")
     assert out.count("study 'it': 3 of 3 trials done") == 1, out
     check_study_is_whole(tmp_path, 3)
-    print(f"--workers 3: {time.monotonic() - started:.0f} s")
+    print(f"--workers 2: {time.monotonic() - started:.0f} s")
 
 
 def running_trial_workers(storage, count):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tarfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -457,3 +458,19 @@ def test_split_with_no_reviews_is_rejected(tmp_path):
     path = tmp_path / "only_train.csv"
     path.write_text("review,sentiment,part\ngood,1,train\nbad,0,train\n")
     assert_one_line_error(make_config(path, split_column="part"), "has no test reviews")
+
+
+def test_a_killed_writes_stale_temporary_file_is_removed_by_the_next_write(
+    tiny_aclimdb_tar, private_cache
+):
+    stale = private_cache / ".abc-killed.tmp"
+    fresh = private_cache / ".abc-writing.tmp"
+    for path in (stale, fresh):
+        path.write_bytes(b"half an encoding")
+    hours_ago = time.time() - 2 * 3600
+    os.utime(stale, (hours_ago, hours_ago))
+    load_splits(make_config(tiny_aclimdb_tar))
+    # The fresh one may be another process's write in progress: it stays.
+    assert sorted(path.name for path in private_cache.iterdir() if path.suffix == ".tmp") == [
+        ".abc-writing.tmp"
+    ]

@@ -2,6 +2,7 @@
 
 import dataclasses
 import queue
+import re
 import signal
 import sys
 import textwrap
@@ -152,3 +153,74 @@ def test_worker_failure_names_the_worker_and_its_last_error_line():
     )
     worker.process.returncode = -signal.SIGKILL
     assert worker.describe_failure().startswith("worker w1 was killed by SIGKILL")
+
+
+def test_more_workers_than_cpus_are_refused_in_one_line_naming_the_bound(
+    tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(workers_room, "count_usable_cpus", lambda: 2)
+    monkeypatch.chdir(tmp_path)
+    code = cli.main(
+        ["sweep", "--space", str(write_space(tmp_path)), "--workers", "64", "--n-trials", "2"]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err == (
+        "rnn-tracking: error: workers: got 64; this machine has 2 usable CPUs, "
+        "so valid values are 1 to 2\n"
+    )
+    assert not (tmp_path / "optuna.journal").exists()
+
+
+def test_workers_are_capped_with_one_warning_at_the_trials_still_to_run():
+    warned = []
+    assert workers_room.cap_worker_count(4, 2, warned.append) == 2
+    assert warned == ["workers: starting 2 of 4, one per trial still to run"]
+    assert workers_room.cap_worker_count(2, 5, warned.append) == 2
+    assert workers_room.cap_worker_count(3, 0, warned.append) == 1
+    assert len(warned) == 2
+
+
+def test_usable_cpus_is_at_least_one():
+    assert workers_room.count_usable_cpus() >= 1
+
+
+@pytest.mark.slow
+def test_a_session_whose_every_trial_failed_exits_1_and_ends_its_parent_failed(
+    tmp_path, tracking_uri, monkeypatch, capfd
+):
+    monkeypatch.setattr(trials_room.SplitsCache, "get", lambda self, config: make_toy_splits())
+
+    def fail(config, splits, *, run_name, nested, tags, **options):
+        # Every trial's training fails inside its run, which then ends FAILED.
+        with tracking.start_tracked_run(config, run_name=run_name, nested=nested, tags=tags):
+            raise ValueError(f"no trial can train (units={config.units})")
+
+    monkeypatch.setattr(tracking, "track_training", fail)
+    code = cli.main(["sweep", "--space", str(write_space(tmp_path)), "--n-trials", "2"])
+    out, err = capfd.readouterr()
+    assert code == 1
+    assert "Traceback" not in out + err
+    # One line per failed trial, and one error line for the session.
+    assert len(re.findall(r"^\[\d/2\] trial \d failed: ValueError: no trial can", out, re.M)) == 2
+    # (A fresh store's creation lines, from MLflow, are the only others.)
+    lines = [line for line in err.splitlines() if "mlflow.store.db.utils" not in line]
+    [error_line] = lines
+    assert error_line.startswith(
+        "rnn-tracking: error: TrialsFailed: all 2 trials of this session failed, none complete "
+        "or pruned (the first: ValueError: no trial can train (units="
+    )
+    assert error_line.endswith("ended FAILED")
+
+    client = MlflowClient()
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    found = client.search_runs(experiments)
+    [parent] = [run for run in found if runs.PARENT_RUN_TAG not in run.data.tags]
+    assert parent.info.status == "FAILED"
+    assert parent.data.tags["error"].startswith("TrialsFailed: all 2 trials")
+    trial_runs = [run for run in found if runs.PARENT_RUN_TAG in run.data.tags]
+    assert [run.info.status for run in trial_runs] == ["FAILED", "FAILED"]
+    for run in trial_runs:
+        traceback_text = client.download_artifacts(run.info.run_id, "error_traceback.txt")
+        text = Path(traceback_text).read_text()
+        assert text.startswith("Traceback") and "ValueError: no trial can train" in text

@@ -524,3 +524,24 @@ def test_a_new_study_names_its_objective_for_the_dashboard(tmp_path, tracking_ur
     finally:
         while mlflow.active_run():
             mlflow.end_run()
+
+
+def test_every_plain_keyword_of_the_optuna_sampler_passes_through(tmp_path):
+    text = replace_in_valid(
+        "n_startup_trials: 3}", "n_startup_trials: 3, n_ei_candidates: 48, prior_weight: 2.0}"
+    )
+    space = sweep.load_space(write_space(tmp_path, text))
+    sampler = sweep.make_sampler(space)._sampler
+    assert sampler._n_ei_candidates == 48
+    assert sampler._parzen_estimator_parameters.prior_weight == 2.0
+
+
+def test_an_unknown_sampler_keyword_is_refused_listing_the_valid_ones(tmp_path):
+    text = replace_in_valid("n_startup_trials: 3}", "n_startup_trials: 3, n_ei: 48}")
+    with pytest.raises(ValueError) as caught:
+        sweep.load_space(write_space(tmp_path, text))
+    assert str(caught.value).endswith(
+        "space.yaml: sampler.n_ei: unknown option of tpe; valid keys are name, seed, "
+        "consider_prior, prior_weight, consider_magic_clip, consider_endpoints, n_startup_trials, "
+        "n_ei_candidates, multivariate, group, warn_independent_sampling"
+    )
