@@ -8,6 +8,7 @@ a shared machine. The CLI turns them off on request (`--system-metrics false`).
 
 from __future__ import annotations
 
+import logging
 import resource
 import sys
 
@@ -17,6 +18,13 @@ import mlflow
 # (tens of seconds on the full data).
 SYSTEM_METRICS_INTERVAL_SECONDS = 10
 _system_metrics_enabled = True
+
+
+def quiet_system_metrics_monitor() -> None:
+    """Keeps MLflow's monitor from printing four INFO lines per run (started, GPU skipped,
+    stopping, terminated): the run's metrics say it ran, and the CLI's output stays one line
+    per event the user asked about."""
+    logging.getLogger("mlflow.system_metrics").setLevel(logging.WARNING)
 
 
 def record_system_metrics(enabled: bool) -> None:

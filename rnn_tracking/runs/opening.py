@@ -13,6 +13,7 @@ from rnn_tracking.runs.cost import (
     SYSTEM_METRICS_INTERVAL_SECONDS,
     log_run_cost,
     measure_process_cost,
+    quiet_system_metrics_monitor,
     system_metrics_enabled,
 )
 from rnn_tracking.runs.launcher import launcher_run_id
@@ -64,6 +65,7 @@ def open_run(
         tags = {COMMAND_LINE_TAG: _command_line, **(tags or {})}
     system_metrics = system_metrics and system_metrics_enabled()
     if system_metrics:
+        quiet_system_metrics_monitor()
         mlflow.set_system_metrics_sampling_interval(SYSTEM_METRICS_INTERVAL_SECONDS)
         started_cpu_seconds = measure_process_cost()["cpu_seconds"]
     run = mlflow.start_run(
