@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 import signal
 import sys
@@ -82,7 +83,8 @@ SWEEP_DEFAULT_HEARTBEAT_INTERVAL = SweepOptions.heartbeat_interval
 @dataclasses.dataclass(frozen=True)
 class Command:
     """One subcommand: its help, its options (config field names and/or a dataclass), its
-    handler, and whether it runs TensorFlow."""
+    handler, whether it runs TensorFlow, and whether it runs without the cyclic garbage
+    collector (see `main`)."""
 
     name: str
     help: str
@@ -91,6 +93,7 @@ class Command:
     config_fields: tuple[str, ...] = ()
     options: type | None = None
     uses_tensorflow: bool = False
+    pauses_garbage_collection: bool = False
 
 
 COMMANDS = (
@@ -122,6 +125,7 @@ COMMANDS = (
         "The table is always printed.",
         command_report,
         options=ReportOptions,
+        pauses_garbage_collection=True,
     ),
     Command(
         "baseline",
@@ -197,6 +201,7 @@ def build_parser() -> OneLineParser:
             handler=command.handler,
             parameters=list_parameters(command),
             uses_tensorflow=command.uses_tensorflow,
+            pauses_garbage_collection=command.pauses_garbage_collection,
         )
     return parser
 
@@ -289,8 +294,16 @@ def record_command_line(argv: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs one subcommand and returns its exit code; errors are one line on stderr."""
+    """Runs one subcommand and returns its exit code; errors are one line on stderr.
+
+    A command marked `pauses_garbage_collection` (the report) runs with Python's cyclic
+    collector off: it imports MLflow and reads thousands of runs, all objects that live
+    until it ends, and the collections that their allocation sets off only walk them again,
+    a fifth of the report's CPU time over 1,000 runs. The collector is restored on return,
+    for callers that run `main` in their own process.
+    """
     quiet_libraries()
+    collecting = gc.isenabled()
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     launcher_run_id = os.environ.get("MLFLOW_RUN_ID")
@@ -303,6 +316,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop = StopOnce()
         for each in STOP_SIGNALS:
             signal.signal(each, stop)
+        if args.pauses_garbage_collection:
+            gc.disable()
         if args.uses_tensorflow:
             import_tensorflow_quietly()
         record_command_line(argv)
@@ -319,6 +334,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         end_pending_run()
         return EXIT_FAILED
     finally:
+        if collecting:
+            gc.enable()
         for each, handler_before in previous.items():
             signal.signal(each, handler_before)
 

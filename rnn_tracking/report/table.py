@@ -5,6 +5,7 @@ The comparison uses Welch's t-test, which does not assume equal spreads.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -91,8 +92,12 @@ class Report:
         return self.runs[[label in keys for label in labels]]
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical_param(name: str, value: str) -> str:
-    """Spells a config param one way (`1e-4` and `0.0001` are one value); others as logged."""
+    """Spells a config param one way (`1e-4` and `0.0001` are one value); others as logged.
+
+    Cached: a thousand runs repeat a few dozen distinct values of each param.
+    """
     if name in FIELDS:
         try:
             return format_value(parse_value(name, value))
@@ -172,8 +177,10 @@ def group_labels(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     """Returns each run's group as a tuple of key values; a missing value is MISSING."""
     columns = [key_column(frame, key) for key in keys]
     values = frame[columns].astype(object).where(frame[columns].notna(), MISSING)
-    values = values.replace("", MISSING)
-    return values.apply(lambda row: tuple(str(v) for v in row), axis=1)
+    values = values.replace("", MISSING).astype(str)
+    return pd.Series(
+        list(values.itertuples(index=False, name=None)), index=frame.index, dtype=object
+    )
 
 
 def check_metrics(frame: pd.DataFrame, options: TableOptions) -> None:
