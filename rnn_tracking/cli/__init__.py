@@ -300,11 +300,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     collector off: it imports MLflow and reads thousands of runs, all objects that live
     until it ends, and the collections that their allocation sets off only walk them again,
     a fifth of the report's CPU time over 1,000 runs. The collector is restored on return,
-    for callers that run `main` in their own process.
+    for callers that run `main` in their own process. Run as the program (no `argv`: the
+    console script, `python -m rnn_tracking`), such a command also freezes the heap at the
+    end (`gc.freeze`), so that the interpreter's exit skips its last collections over every
+    object MLflow and the runs left behind (0.6 s of CPU): the process is ending anyway.
     """
     quiet_libraries()
     collecting = gc.isenabled()
+    paused = False
     parser = build_parser()
+    argv_given = argv
     argv = list(sys.argv[1:] if argv is None else argv)
     launcher_run_id = os.environ.get("MLFLOW_RUN_ID")
     previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
@@ -317,6 +322,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for each in STOP_SIGNALS:
             signal.signal(each, stop)
         if args.pauses_garbage_collection:
+            paused = True
             gc.disable()
         if args.uses_tensorflow:
             import_tensorflow_quietly()
@@ -336,6 +342,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         if collecting:
             gc.enable()
+        if paused and argv_given is None:
+            gc.freeze()
         for each, handler_before in previous.items():
             signal.signal(each, handler_before)
 

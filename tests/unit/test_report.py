@@ -580,9 +580,12 @@ def test_report_command_leaves_the_garbage_collector_as_it_found_it(
     import gc
 
     (gc.enable if enabled_before else gc.disable)()
+    frozen = gc.get_freeze_count()
     try:
         main(["report", "--experiment-name", experiment])
         assert gc.isenabled() is enabled_before
+        # Only the program freezes its heap on the way out, never a caller's process.
+        assert gc.get_freeze_count() == frozen
     finally:
         gc.enable()
 
