@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import os
 import signal
 import sys
@@ -86,7 +87,8 @@ SWEEP_DEFAULT_HEARTBEAT_INTERVAL = SweepOptions.heartbeat_interval
 @dataclasses.dataclass(frozen=True)
 class Command:
     """One subcommand: its help, its options (config field names and/or a dataclass), its
-    handler, and whether it runs Keras (on the backend `choose_backend` picks)."""
+    handler, whether it runs Keras (on the backend `choose_backend` picks), and whether it
+    runs without the cyclic garbage collector (see `main`)."""
 
     name: str
     help: str
@@ -95,6 +97,7 @@ class Command:
     config_fields: tuple[str, ...] = ()
     options: type | None = None
     uses_keras: bool = False
+    pauses_garbage_collection: bool = False
 
 
 COMMANDS = (
@@ -126,6 +129,7 @@ COMMANDS = (
         "The table is always printed.",
         command_report,
         options=ReportOptions,
+        pauses_garbage_collection=True,
     ),
     Command(
         "baseline",
@@ -212,6 +216,7 @@ def build_parser() -> OneLineParser:
             handler=command.handler,
             parameters=list_parameters(command),
             uses_keras=command.uses_keras,
+            pauses_garbage_collection=command.pauses_garbage_collection,
         )
     return parser
 
@@ -303,9 +308,22 @@ def record_command_line(argv: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Runs one subcommand and returns its exit code; errors are one line on stderr."""
+    """Runs one subcommand and returns its exit code; errors are one line on stderr.
+
+    A command marked `pauses_garbage_collection` (the report) runs with Python's cyclic
+    collector off: it imports MLflow and reads thousands of runs, all objects that live
+    until it ends, and the collections that their allocation sets off only walk them again,
+    a fifth of the report's CPU time over 1,000 runs. The collector is restored on return,
+    for callers that run `main` in their own process. Run as the program (no `argv`: the
+    console script, `python -m rnn_tracking`), such a command also freezes the heap at the
+    end (`gc.freeze`), so that the interpreter's exit skips its last collections over every
+    object MLflow and the runs left behind (0.6 s of CPU): the process is ending anyway.
+    """
     quiet_libraries()
+    collecting = gc.isenabled()
+    paused = False
     parser = build_parser()
+    argv_given = argv
     argv = list(sys.argv[1:] if argv is None else argv)
     launcher_run_id = os.environ.get("MLFLOW_RUN_ID")
     previous = {each: signal.getsignal(each) for each in STOP_SIGNALS}
@@ -317,6 +335,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         stop = StopOnce()
         for each in STOP_SIGNALS:
             signal.signal(each, stop)
+        if args.pauses_garbage_collection:
+            paused = True
+            gc.disable()
         if args.uses_keras and prepare_backend(args) == "tensorflow":
             import_tensorflow_quietly()
         record_command_line(argv)
@@ -333,6 +354,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         end_pending_run()
         return EXIT_FAILED
     finally:
+        if collecting:
+            gc.enable()
+        if paused and argv_given is None:
+            gc.freeze()
         for each, handler_before in previous.items():
             signal.signal(each, handler_before)
 

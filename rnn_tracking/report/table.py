@@ -5,6 +5,7 @@ The comparison uses Welch's t-test, which does not assume equal spreads.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from mlflow.tracking import MlflowClient
 from rnn_tracking.config import FIELDS, format_value, parse_value
 from rnn_tracking.options import ReportOptions
 from rnn_tracking.report.select import Selection, select_runs
-from rnn_tracking.runs import resolve_experiment_ids
+from rnn_tracking.runs import paused_garbage_collection, resolve_experiment_ids
 
 # The metric columns of the table, in order (`seconds_per_epoch` is derived, not logged),
 # and the learning curves drawn at most: the report command's defaults, with their reasons.
@@ -91,8 +92,12 @@ class Report:
         return self.runs[[label in keys for label in labels]]
 
 
+@functools.lru_cache(maxsize=65536)
 def canonical_param(name: str, value: str) -> str:
-    """Spells a config param one way (`1e-4` and `0.0001` are one value); others as logged."""
+    """Spells a config param one way (`1e-4` and `0.0001` are one value); others as logged.
+
+    Cached: a thousand runs repeat a few dozen distinct values of each param.
+    """
     if name in FIELDS:
         try:
             return format_value(parse_value(name, value))
@@ -172,8 +177,10 @@ def group_labels(frame: pd.DataFrame, keys: Sequence[str]) -> pd.Series:
     """Returns each run's group as a tuple of key values; a missing value is MISSING."""
     columns = [key_column(frame, key) for key in keys]
     values = frame[columns].astype(object).where(frame[columns].notna(), MISSING)
-    values = values.replace("", MISSING)
-    return values.apply(lambda row: tuple(str(v) for v in row), axis=1)
+    values = values.replace("", MISSING).astype(str)
+    return pd.Series(
+        list(values.itertuples(index=False, name=None)), index=frame.index, dtype=object
+    )
 
 
 def check_metrics(frame: pd.DataFrame, options: TableOptions) -> None:
@@ -323,8 +330,18 @@ def build_report(
     """Selects the runs and builds the table and the comparison (no plots, no files).
 
     Raises NoRunsError when nothing matches, and ValueError (one line, naming the option)
-    for an unknown experiment, filter, metric or group key.
+    for an unknown experiment, filter, metric or group key. It runs with Python's cyclic
+    collector paused: the runs read and the rows made from them all live on, and over
+    10,000 runs the collections their allocation sets off would take most of the time.
     """
+    with paused_garbage_collection():
+        return build_report_now(selection, options, client)
+
+
+def build_report_now(
+    selection: Selection, options: TableOptions, client: MlflowClient | None
+) -> Report:
+    """Builds the report (see `build_report`) with the collector as it is."""
     client = client or MlflowClient()
     runs = select_runs(selection, client)
     experiments = {

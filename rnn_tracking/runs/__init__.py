@@ -52,6 +52,7 @@ from rnn_tracking.runs.pins import (
 from rnn_tracking.runs.search import (
     DEFAULT_EXPERIMENT_ID,
     SEARCH_PAGE_SIZE,
+    paused_garbage_collection,
     resolve_experiment_ids,
     search_runs_paged,
 )
@@ -163,5 +164,6 @@ __all__ = [
     "SEARCH_PAGE_SIZE",
     "DEFAULT_EXPERIMENT_ID",
     "resolve_experiment_ids",
+    "paused_garbage_collection",
     "search_runs_paged",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from mlflow.entities import Run
 from mlflow.tracking import MlflowClient
@@ -45,6 +47,24 @@ def resolve_experiment_ids(
     return found
 
 
+@contextmanager
+def paused_garbage_collection() -> Iterator[None]:
+    """Holds Python's cyclic garbage collector off for a block, and restores it after.
+
+    MLflow's SQL store builds about 50 ORM objects per run it reads (params, tags, latest
+    metrics), and each allocation burst sets off collections that walk every live object:
+    over a page of 1,000 runs that is two thirds of the search's CPU time. The objects form
+    no lasting cycles, so nothing is kept that a later collection would not free.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def search_runs_paged(
     experiment_ids: Sequence[str],
     filter_string: str = "",
@@ -62,14 +82,15 @@ def search_runs_paged(
     client = client or MlflowClient()
     token = None
     while True:
-        page = client.search_runs(
-            list(experiment_ids),
-            filter_string=filter_string,
-            run_view_type=ViewType.ACTIVE_ONLY,
-            max_results=page_size,
-            order_by=list(order_by),
-            page_token=token,
-        )
+        with paused_garbage_collection():
+            page = client.search_runs(
+                list(experiment_ids),
+                filter_string=filter_string,
+                run_view_type=ViewType.ACTIVE_ONLY,
+                max_results=page_size,
+                order_by=list(order_by),
+                page_token=token,
+            )
         yield from page
         token = page.token
         if not token:

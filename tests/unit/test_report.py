@@ -572,6 +572,50 @@ def test_no_matching_runs_is_one_line_and_a_non_zero_exit(store_uri, capsys):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("enabled_before", [True, False])
+@pytest.mark.parametrize("experiment", ["compare", "nope"])
+def test_report_command_leaves_the_garbage_collector_as_it_found_it(
+    store_uri, enabled_before, experiment
+):
+    import gc
+
+    (gc.enable if enabled_before else gc.disable)()
+    frozen = gc.get_freeze_count()
+    try:
+        main(["report", "--experiment-name", experiment])
+        assert gc.isenabled() is enabled_before
+        # Only the program freezes its heap on the way out, never a caller's process.
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.enable()
+
+
+def test_paged_search_holds_the_collector_off_only_while_a_page_is_read():
+    import gc
+
+    from rnn_tracking.runs import search_runs_paged
+
+    class Page(list):
+        token = None
+
+    class Client:
+        seen: list[bool] = []
+
+        def search_runs(self, *args, page_token=None, **kwargs):
+            self.seen.append(gc.isenabled())
+            page = Page(["first", "second"] if page_token is None else ["third"])
+            page.token = "next" if page_token is None else None
+            return page
+
+    client = Client()
+    found = []
+    for run in search_runs_paged(["0"], client=client):
+        found.append((run, gc.isenabled()))
+    assert found == [("first", True), ("second", True), ("third", True)]
+    assert client.seen == [False, False]
+
+
+@pytest.mark.slow
 def test_unknown_experiment_is_a_usage_error(store_uri, capsys):
     assert main(["report", "--experiment-name", "nope"]) == 2
     assert "experiment_name: no experiment named 'nope'" in capsys.readouterr().err
