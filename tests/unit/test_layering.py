@@ -125,6 +125,8 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
         "rnn_tracking.serving.text_model",
         # Imports nothing of the package either (checked below): it ships with the model.
         "rnn_tracking.serving.error_bodies",
+        # The checks of served reviews: imports only `encoding` (and its `config`), checked below.
+        "rnn_tracking.serving.review_checks",
     }
     package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
     assert set(package) <= allowed, package
@@ -136,6 +138,19 @@ def test_error_bodies_import_nothing_of_the_package():
     modules = imported_modules_after("import rnn_tracking.serving.error_bodies")
     package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
     assert package == ["rnn_tracking", "rnn_tracking.serving", "rnn_tracking.serving.error_bodies"]
+
+
+@pytest.mark.slow
+def test_review_checks_import_only_encoding_of_the_package():
+    modules = imported_modules_after("import rnn_tracking.serving.review_checks")
+    package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
+    assert package == [
+        "rnn_tracking",
+        "rnn_tracking.config",
+        "rnn_tracking.encoding",
+        "rnn_tracking.serving",
+        "rnn_tracking.serving.review_checks",
+    ]
 
 
 @pytest.mark.slow
