@@ -24,6 +24,8 @@ def test_importing_train_imports_neither_mlflow_nor_optuna():
 REPORT_MAY_IMPORT = {
     "rnn_tracking",
     "rnn_tracking.config",
+    # The valid values and checks of the config, which imports them: nothing else.
+    "rnn_tracking.config_checks",
     "rnn_tracking.options",
     "rnn_tracking.runs",
 }
@@ -118,6 +120,8 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
     allowed = {
         "rnn_tracking",
         "rnn_tracking.config",
+        # The config's valid values and checks: imports nothing of the package (checked below).
+        "rnn_tracking.config_checks",
         "rnn_tracking.encoding",
         # Predicting in fixed-size batches (numpy only): one compiled shape when serving.
         "rnn_tracking.inference",
@@ -147,10 +151,18 @@ def test_review_checks_import_only_encoding_of_the_package():
     assert package == [
         "rnn_tracking",
         "rnn_tracking.config",
+        "rnn_tracking.config_checks",
         "rnn_tracking.encoding",
         "rnn_tracking.serving",
         "rnn_tracking.serving.review_checks",
     ]
+
+
+@pytest.mark.slow
+def test_config_checks_import_nothing_of_the_package():
+    modules = imported_modules_after("import rnn_tracking.config_checks")
+    package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
+    assert package == ["rnn_tracking", "rnn_tracking.config_checks"]
 
 
 @pytest.mark.slow
