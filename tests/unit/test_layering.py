@@ -69,6 +69,7 @@ OPTUNA_ROOMS = {
     "rnn_tracking.sweep.storage",
     "rnn_tracking.sweep.trials",
     "rnn_tracking.sweep.study",
+    "rnn_tracking.sweep.opening",
     "rnn_tracking.sweep.session",
     "rnn_tracking.sweep.workers",
     "rnn_tracking.sweep.warm_start",
