@@ -3,7 +3,8 @@
 `rnn-tracking train --arch gru --units 16` (also `python -m rnn_tracking train ...`) parses
 argv into a validated `TrainConfig`, loads the data, and trains inside one MLflow run. Every
 command's parser is built from field metadata (`rnn_tracking.config`, `rnn_tracking.options`),
-the one home of defaults; `cli.parser` builds it and `cli.commands` runs each command.
+the one home of defaults; `cli.parser` builds it, `cli.commands` holds what the commands
+share, and each command runs in its room (`training`, `records`, `serving`, `studies`).
 """
 
 from __future__ import annotations
@@ -25,19 +26,8 @@ from rnn_tracking.cli.commands import (
     EXIT_OK,
     EXIT_USAGE,
     PROGRAM,
-    command_baseline,
-    command_embed,
-    command_evaluate,
-    command_predict,
-    command_promote,
-    command_report,
-    command_rerun,
-    command_sweep,
-    command_train,
-    describe_result,
     end_pending_run,
     prepare_backend,
-    seed_configs,
 )
 from rnn_tracking.cli.parser import (
     OneLineParser,
@@ -46,6 +36,16 @@ from rnn_tracking.cli.parser import (
     add_config_options,
     read_config,
     report_unknown_options,
+)
+from rnn_tracking.cli.records import command_baseline, command_report
+from rnn_tracking.cli.serving import command_evaluate, command_predict, command_promote
+from rnn_tracking.cli.studies import command_sweep
+from rnn_tracking.cli.training import (
+    command_embed,
+    command_rerun,
+    command_train,
+    describe_result,
+    seed_configs,
 )
 from rnn_tracking.config import FIELDS
 from rnn_tracking.options import (

@@ -5,6 +5,8 @@ Rooms:
 - `text_model`: the pyfunc model that answers raw review text, its encoding file and input
   checks; it ships inside every logged model, so it imports only `rnn_tracking.encoding` and
   `rnn_tracking.config` of this package;
+- `review_checks`: which served reviews are scored, and the short refusal of the rest (ships
+  with `text_model`, imports only `rnn_tracking.encoding` of this package);
 - `artifacts`: writes the model's files and logs or saves them;
 - `gate`: McNemar's exact test and the rules a challenger must pass to become champion;
 - `promote`: picks the best run on a validation metric and makes its model the champion;
@@ -28,12 +30,12 @@ HOMES = {
     "ENCODING_ARTIFACT": "text_model",
     "CHAMPION_ALIAS": "text_model",
     "THRESHOLD": "text_model",
-    "MAX_REVIEW_CHARS": "text_model",
+    "MAX_REVIEW_CHARS": "review_checks",
     "ENCODING_FORMAT": "text_model",
     "EXAMPLE_REVIEWS": "text_model",
-    "check_reviews": "text_model",
-    "quote_review": "text_model",
-    "QUOTED_CHARS": "text_model",
+    "check_reviews": "review_checks",
+    "quote_review": "review_checks",
+    "QUOTED_CHARS": "review_checks",
     "Encoding": "text_model",
     "make_encoding": "text_model",
     "write_encoding": "text_model",

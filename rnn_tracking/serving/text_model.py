@@ -34,16 +34,16 @@ these errors with HTTP 400 and the message, and goes on serving):
 
 Keras models are loaded with `safe_mode=True`, so a model file cannot run arbitrary code.
 
+The input checks live in `review_checks` (their names are importable from here too).
 This module ships inside every logged model and runs in the scoring server, so it imports
-only `rnn_tracking.encoding`, `rnn_tracking.config` and `rnn_tracking.inference` (numpy
-only) of this package (a test checks it).
+only `rnn_tracking.encoding`, `rnn_tracking.config`, `rnn_tracking.inference` (numpy only)
+and the serving rooms `error_bodies` and `review_checks` of this package (a test checks it).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import reprlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,7 +55,6 @@ import numpy as np
 import pandas as pd
 import pydantic
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 
 from rnn_tracking.config import TrainConfig, resolve_data_source
 from rnn_tracking.encoding import (
@@ -65,10 +64,13 @@ from rnn_tracking.encoding import (
     PAD_INDEX,
     START_INDEX,
     encode_texts,
-    tokenize,
 )
 from rnn_tracking.inference import predict_fixed_batches
 from rnn_tracking.serving.error_bodies import bound_scoring_server_errors
+from rnn_tracking.serving.review_checks import MAX_REVIEW_CHARS as MAX_REVIEW_CHARS
+from rnn_tracking.serving.review_checks import QUOTED_CHARS as QUOTED_CHARS
+from rnn_tracking.serving.review_checks import ReviewRefused, check_reviews
+from rnn_tracking.serving.review_checks import quote_review as quote_review
 
 if TYPE_CHECKING:
     import keras
@@ -79,11 +81,6 @@ ENCODING_ARTIFACT = "encoding"
 CHAMPION_ALIAS = "champion"
 # A review is scored as positive (label 1) when its probability reaches this threshold.
 THRESHOLD = 0.5
-# The longest review of aclImdb has about 13,700 characters; 100,000 leaves room for any
-# real review while keeping one request from tying up a server worker.
-MAX_REVIEW_CHARS = 100_000
-# The most characters of a bad review that an error message quotes.
-QUOTED_CHARS = 80
 # Bumped whenever the layout of the encoding JSON changes.
 ENCODING_FORMAT = 1
 # Two short reviews: the model's input example, and the reference texts whose encoding is
@@ -92,55 +89,6 @@ EXAMPLE_REVIEWS = (
     "A wonderful film: the acting is superb and the story moved me to tears.",
     "Dull, predictable and far too long. The worst movie I have seen this year.",
 )
-
-
-# --- Input checks and scoring ---------------------------------------------------------------
-
-
-def check_reviews(reviews: Sequence[Any]) -> list[str]:
-    """Returns the reviews if each is a string with a word and at most MAX_REVIEW_CHARS.
-
-    Raises ValueError naming the first bad review by its 0-based position, quoting at most
-    QUOTED_CHARS characters of it (see `quote_review`).
-    """
-    for position, review in enumerate(reviews):
-        if not isinstance(review, str):
-            raise ValueError(
-                f"review {position}: got {quote_review(review)}; valid values are strings of "
-                "review text."
-            )
-        if len(review) > MAX_REVIEW_CHARS:
-            raise ValueError(
-                f"review {position}: got {quote_review(review)}; valid values are reviews of at "
-                f"most {MAX_REVIEW_CHARS:,} characters."
-            )
-        if not tokenize(review):
-            raise ValueError(
-                f"review {position}: got {quote_review(review)}, which has no words; valid "
-                "values are texts with at least one word."
-            )
-    return list(reviews)
-
-
-def quote_review(review: Any) -> str:
-    """Quotes a bad review for an error message, in at most about QUOTED_CHARS characters.
-
-    A short string is quoted whole (`'  '`); a longer one is cut, with its length:
-    `'word word ...'... (150,000 characters)`. Anything else is its type and a shortened
-    repr (`int 5`, `list ['x...', 2]`). A server answers with this message, so its body stays
-    short whatever a client sends.
-    """
-    if isinstance(review, str):
-        if len(review) <= QUOTED_CHARS:
-            return repr(review)
-        return f"{review[:QUOTED_CHARS]!r}... ({len(review):,} characters)"
-    if review is None:
-        return "None"
-    # reprlib shortens the repr as it builds it: a few items, each cut short.
-    shortener = reprlib.Repr()
-    shortener.maxlevel, shortener.maxstring, shortener.maxother = 2, 20, 20
-    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 4
-    return f"{type(review).__name__} {shortener.repr(review)[:QUOTED_CHARS]}"
 
 
 @dataclass(frozen=True)
@@ -300,28 +248,6 @@ def make_scores(classes: Sequence[str], outputs: np.ndarray) -> list[ReviewScore
         )
         for row in outputs
     ]
-
-
-class ReviewRefused(MlflowException):
-    """A refused review (HTTP 400 in the scoring server) whose message stays as written.
-
-    MLflow's scoring server prefixes the message of any MlflowException from `predict` with
-    the whole request (`Failed to predict data '<input>'`), so a 5 MB review would come back
-    in a 5 MB error body. This exception keeps its first message, which quotes a bad review
-    by a short prefix and its length (`quote_review`).
-    """
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, error_code=INVALID_PARAMETER_VALUE)
-
-    @property
-    def message(self) -> str:
-        return self._message
-
-    @message.setter
-    def message(self, value: str) -> None:
-        if not hasattr(self, "_message"):
-            self._message = value
 
 
 # MLflow reads `predict`'s type hints when the class is defined and warns, at every import,

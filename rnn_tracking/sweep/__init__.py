@@ -19,6 +19,7 @@ The rooms, in import order:
 | module | owns |
 |---|---|
 | `params` | the tuned parameters of a space file: ranges and choices (no optuna) |
+| `methods` | the sampler and pruner a space file names, and their options (no optuna) |
 | `space` | the space file: reading and validating it (no optuna) |
 | `parent_run` | the MLflow side: the study's parent run, session runs, trial-run tags (no optuna) |
 | `sampling` | samplers reseeded per trial, pruners, `load_space` |
@@ -26,6 +27,7 @@ The rooms, in import order:
 | `trials` | the objective: data cache, reporter, runner, the tally |
 | `study` | loading or creating the study and naming its parent run; progress, table, plots |
 | `warm_start` | configs tried first: the space's `enqueue:` list, `--warm-start STUDY`'s best |
+| `opening` | a session's start: options checked, data loaded, stores, study and parent run |
 | `session` | one worker's loop, its progress lines, `run_sweep` |
 | `workers` | `--workers N`: child worker processes on one study, their merged lines |
 
@@ -50,13 +52,16 @@ _HOMES = {
         "read_params",
         "space_error",
     ),
-    "space": (
+    "methods": (
         "DEFAULT_PRUNER",
         "DEFAULT_SAMPLER",
+        "PRUNER_OPTIONS",
+        "read_choice",
+        "sampler_options",
+    ),
+    "space": (
         "METRICS",
         "OBJECTIVES",
-        "PRUNER_OPTIONS",
-        "sampler_options",
         "SPACE_KEYS",
         "SPLIT_FIELDS",
         "SearchSpace",
@@ -118,15 +123,17 @@ _HOMES = {
         "DEFAULT_HEARTBEAT_INTERVAL",
         "DEFAULT_N_TRIALS",
         "STATE_NAMES",
-        "OpenedStudy",
         "Sweep",
         "SweepOutcome",
         "describe_objectives",
-        "check_sweep_options",
         "describe_params",
         "format_elapsed",
-        "open_study",
         "run_sweep",
+    ),
+    "opening": (
+        "OpenedStudy",
+        "check_sweep_options",
+        "open_study",
     ),
     "workers": (
         "Worker",

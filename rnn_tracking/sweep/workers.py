@@ -30,7 +30,8 @@ from typing import IO
 from rnn_tracking import runs
 from rnn_tracking.options import SweepOptions
 from rnn_tracking.sweep import parent_run
-from rnn_tracking.sweep.session import OpenedStudy, SweepOutcome, check_sweep_options, open_study
+from rnn_tracking.sweep.opening import OpenedStudy, check_sweep_options, open_study
+from rnn_tracking.sweep.session import SweepOutcome
 from rnn_tracking.sweep.space import SearchSpace
 from rnn_tracking.sweep.storage import redact_storage
 from rnn_tracking.sweep.study import best_trial

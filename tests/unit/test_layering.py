@@ -24,6 +24,8 @@ def test_importing_train_imports_neither_mlflow_nor_optuna():
 REPORT_MAY_IMPORT = {
     "rnn_tracking",
     "rnn_tracking.config",
+    # The valid values and checks of the config, which imports them: nothing else.
+    "rnn_tracking.config_checks",
     "rnn_tracking.options",
     "rnn_tracking.runs",
 }
@@ -39,8 +41,9 @@ def test_importing_report_loads_no_package_module_but_runs_and_config():
         " and not m.startswith('rnn_tracking.report')))"
     )
     loaded = set(ast.literal_eval(print_in_fresh_python(code)))
-    # The rooms of `runs` come with the package.
-    outside = {m for m in loaded if not m.startswith("rnn_tracking.runs.")}
+    # The rooms of `runs` and `options` come with their packages.
+    rooms = ("rnn_tracking.runs.", "rnn_tracking.options.")
+    outside = {m for m in loaded if not m.startswith(rooms)}
     assert outside <= REPORT_MAY_IMPORT
 
 
@@ -66,6 +69,7 @@ OPTUNA_ROOMS = {
     "rnn_tracking.sweep.storage",
     "rnn_tracking.sweep.trials",
     "rnn_tracking.sweep.study",
+    "rnn_tracking.sweep.opening",
     "rnn_tracking.sweep.session",
     "rnn_tracking.sweep.workers",
     "rnn_tracking.sweep.warm_start",
@@ -117,6 +121,8 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
     allowed = {
         "rnn_tracking",
         "rnn_tracking.config",
+        # The config's valid values and checks: imports nothing of the package (checked below).
+        "rnn_tracking.config_checks",
         "rnn_tracking.encoding",
         # Predicting in fixed-size batches (numpy only): one compiled shape when serving.
         "rnn_tracking.inference",
@@ -124,6 +130,8 @@ def test_text_model_imports_only_encoding_and_config_of_the_package():
         "rnn_tracking.serving.text_model",
         # Imports nothing of the package either (checked below): it ships with the model.
         "rnn_tracking.serving.error_bodies",
+        # The checks of served reviews: imports only `encoding` (and its `config`), checked below.
+        "rnn_tracking.serving.review_checks",
     }
     package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
     assert set(package) <= allowed, package
@@ -135,6 +143,27 @@ def test_error_bodies_import_nothing_of_the_package():
     modules = imported_modules_after("import rnn_tracking.serving.error_bodies")
     package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
     assert package == ["rnn_tracking", "rnn_tracking.serving", "rnn_tracking.serving.error_bodies"]
+
+
+@pytest.mark.slow
+def test_review_checks_import_only_encoding_of_the_package():
+    modules = imported_modules_after("import rnn_tracking.serving.review_checks")
+    package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
+    assert package == [
+        "rnn_tracking",
+        "rnn_tracking.config",
+        "rnn_tracking.config_checks",
+        "rnn_tracking.encoding",
+        "rnn_tracking.serving",
+        "rnn_tracking.serving.review_checks",
+    ]
+
+
+@pytest.mark.slow
+def test_config_checks_import_nothing_of_the_package():
+    modules = imported_modules_after("import rnn_tracking.config_checks")
+    package = sorted(m for m in modules if m.split(".")[0] == "rnn_tracking")
+    assert package == ["rnn_tracking", "rnn_tracking.config_checks"]
 
 
 @pytest.mark.slow
