@@ -20,7 +20,7 @@ fast:
 
 # The README's test command, as CI runs it: every test, the 15 slowest named at the end.
 test:
-	$(PYTHON) -m pytest --durations=15
+	$(PYTHON) -m pytest -n auto --durations=15
 
 integration:
 	$(PYTHON) -m pytest -m integration --durations=15
