@@ -25,7 +25,8 @@ from mlflow.tracking import MlflowClient
 from rnn_tracking.backend import INSTALL_HINTS, active_backend, is_installed, read_version
 from rnn_tracking.serving import TEXT_MODEL_NAME, predict_reviews
 
-pytestmark = pytest.mark.integration
+# Its tests share module-scoped fixtures (trained once): one xdist worker runs them all.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("backend_matrix")]
 
 MATRIX = ("jax", "tensorflow", "torch")
 # A small model on small arrays: the cost is the interpreters and the compiles, not the math.

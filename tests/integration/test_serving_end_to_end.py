@@ -28,7 +28,8 @@ from rnn_tracking.config import TrainConfig
 from rnn_tracking.data import TextSplits, encode_texts, load_splits, load_text_splits
 from rnn_tracking.tracking import select_experiment, track_training
 
-pytestmark = pytest.mark.integration
+# Its tests share module-scoped fixtures (trained once): one xdist worker runs them all.
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("serving_end_to_end")]
 
 EXPERIMENT = "serving"
 MODEL_NAME = "imdb-text"

@@ -25,6 +25,7 @@ from mlflow.tracking import MlflowClient
 
 from rnn_tracking import sweep
 from rnn_tracking.config import FIELDS
+from rnn_tracking.sweep.trials import TrialsFailed
 
 pytestmark = pytest.mark.integration
 
@@ -148,9 +149,11 @@ def test_failed_trial_ends_failed_with_its_error_and_counts_toward_the_total(
         "  units: {type: int, low: 2, high: 8}",
         f"  units: {{type: int, low: 2, high: 8}}\n  data: {{type: categorical, choices: [{tmp_path}/gone.csv]}}",
     )
-    outcome = sweep.run_sweep(sweep.load_space(write_space(tmp_path, text)), n_trials=1, echo=print)
-    assert outcome.tally.failed == 1 and outcome.tally.done == 1
+    # The session's only trial failed, so the session fails too (and its parent run).
+    with pytest.raises(TrialsFailed, match="all 1 trials of this session failed"):
+        sweep.run_sweep(sweep.load_space(write_space(tmp_path, text)), n_trials=1, echo=print)
     [parent], [child] = study_runs()
+    assert parent.info.status == "FAILED"
     assert child.info.status == "FAILED"
     assert child.data.tags["trial_state"] == "failed"
     assert "gone.csv" in child.data.tags["error"]

@@ -24,6 +24,9 @@ from rnn_tracking import report
 from rnn_tracking.cli import main
 from rnn_tracking.report import Selection, TableOptions, build_report
 
+# Its tests share module-scoped fixtures (trained once): one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("unit_report")
+
 SCRIPT_NAME = "<script>alert(1)</script>"
 COMMON = {"units": "8", "dropout": "0.0", "learning_rate": "0.0001"}
 # name -> (params, summary metrics, val_accuracy per epoch)

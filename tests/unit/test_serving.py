@@ -28,6 +28,9 @@ from rnn_tracking.data import (
 )
 from rnn_tracking.train import compile_model
 
+# Its tests share module-scoped fixtures (trained once): one xdist worker runs them all.
+pytestmark = pytest.mark.xdist_group("unit_serving")
+
 TINY = TrainConfig(num_words=12, maxlen=6, units=4, embedding_dim=4, data="tiny.csv")
 VOCABULARY = ("great", "bad", "film", "movie", "acting", "boring", "fun", "awful")
 REVIEWS = [
