@@ -1,5 +1,6 @@
 """How a study searches: samplers and pruners, multi-objective mode, parameter importances."""
 
+import dataclasses
 import json
 import sys
 import textwrap
@@ -295,13 +296,25 @@ def test_no_importances_log_nothing(tracking_uri):
     ("epochs", "train_size", "expected"),
     [(3, 4000, False), (20, 4000, True), (3, 20000, False), (4, 20000, True)],
 )
-def test_xla_is_on_only_for_trials_long_enough_to_pay_for_its_compile(
+def test_xla_is_on_only_for_tensorflow_trials_long_enough_to_pay_for_its_compile(
     tmp_path, epochs, train_size, expected
 ):
     space = sweep.load_space(write_space(tmp_path, BASE))
     config = space.config_for({"units": 8, "dropout": 0.0})
-    config = type(config)(**{**config.__dict__, "epochs": epochs})
+    config = dataclasses.replace(config, epochs=epochs, backend="tensorflow")
     assert sweep.choose_jit_compile(space, config, train_size).jit_compile is expected
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+@pytest.mark.parametrize(("epochs", "train_size"), [(3, 4000), (4, 20000)])
+def test_trials_off_tensorflow_keep_the_compiled_step_however_short(
+    tmp_path, backend, epochs, train_size
+):
+    # Without jit_compile JAX runs each step op by op: a short trial would crawl, not save.
+    space = sweep.load_space(write_space(tmp_path, BASE))
+    config = space.config_for({"units": 8, "dropout": 0.0})
+    config = dataclasses.replace(config, epochs=epochs, backend=backend)
+    assert sweep.choose_jit_compile(space, config, train_size).jit_compile is True
 
 
 @pytest.mark.parametrize("fixed", [True, False])
