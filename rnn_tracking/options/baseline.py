@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnn_tracking.config import _knob
+from rnn_tracking.config import DATA_FIELDS, _knob
 from rnn_tracking.options.fields import EXPERIMENT_HELP
 
 
@@ -26,17 +26,10 @@ class BaselineOptions:
     experiment_name: str | None = _knob(None, EXPERIMENT_HELP, metavar="NAME")
 
 
-# The config fields `embed` reads: the ones that decide which reviews are the training split.
-EMBED_DATA_FIELDS = (
-    "data",
-    "val_split",
-    "test_split",
-    "text_column",
-    "label_column",
-    "split_column",
-    "classes",
-    "max_reviews",
-    "seed",
+# The config fields `embed` reads: those of DATA_FIELDS that decide which reviews are the
+# training split, not how they are encoded (word vectors are trained on the raw text).
+EMBED_DATA_FIELDS = tuple(
+    name for name in DATA_FIELDS if name not in ("num_words", "maxlen", "padding", "truncating")
 )
 
 
