@@ -126,26 +126,24 @@ class BaselineResult:
 
 def parse_budgets(text: str) -> tuple[str, ...]:
     """Reads a comma-separated list of budgets; raises ValueError naming the valid ones."""
-    budgets = tuple(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
-    bad = [budget for budget in budgets if budget not in BUDGETS]
-    if bad or not budgets:
-        raise ValueError(
-            f"budgets: got {(bad or [text])[0]!r}; valid values are {', '.join(BUDGETS)} or "
-            "both, comma-separated."
-        )
-    return budgets
+    return parse_names("budgets", text, BUDGETS, f"{', '.join(BUDGETS)} or both")
 
 
 def parse_models(text: str) -> tuple[str, ...]:
     """Reads a comma-separated list of baseline models; raises ValueError naming the valid ones."""
-    models = tuple(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
-    bad = [model for model in models if model not in MODELS]
-    if bad or not models:
+    return parse_names("models", text, MODELS, ", ".join(MODELS))
+
+
+def parse_names(option: str, text: str, valid: Sequence[str], spelled: str) -> tuple[str, ...]:
+    """Reads `option`'s comma-separated names (repeats dropped, order kept); raises ValueError
+    in one line naming the first unknown one and the valid values, `spelled` as shown."""
+    names = tuple(dict.fromkeys(part.strip() for part in str(text).split(",") if part.strip()))
+    bad = [name for name in names if name not in valid]
+    if bad or not names:
         raise ValueError(
-            f"models: got {(bad or [text])[0]!r}; valid values are {', '.join(MODELS)}, "
-            "comma-separated."
+            f"{option}: got {(bad or [text])[0]!r}; valid values are {spelled}, comma-separated."
         )
-    return models
+    return names
 
 
 def encoded_documents(x: np.ndarray) -> list[str]:
