@@ -29,7 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     # Each trial compiles a new model, and TensorFlow warns about retracing once per trial.
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
     started = time.perf_counter()
+    # Every side trains on the space's backend: the platform's subprocess reads it from the
+    # space, and the peers run in this process, so Keras must load on it here.
+    from rnn_tracking.backend import apply_backend
     from rnn_tracking.sweep.space import read_space
+
+    apply_backend(read_space(args.space, data=args.data).base_config.backend)
     from rnn_tracking.sweep.trials import SplitsCache
 
     with tempfile.TemporaryDirectory() as scratch:

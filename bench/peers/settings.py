@@ -87,6 +87,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         f"({', '.join(PRUNER_SIDE_OPTIONS)}), to compare pruners on the same clock.",
     )
     parser.add_argument(
+        "--warm-start",
+        action="store_true",
+        help="Keep the space's `enqueue:` list (its warm starts). Off by default: the peers "
+        "cannot be warm-started, so a comparison starts every side cold; on for a study of the "
+        "platform alone.",
+    )
+    parser.add_argument(
         "--workdir",
         default="",
         help="Folder for the sides' stores, journals and checkpoints (default: a temporary one).",
@@ -136,11 +143,15 @@ def write_bench_space(args: argparse.Namespace, folder: Path) -> Path:
     """Copies the space file with this run's max_reviews (and --short's epoch cap) fixed.
 
     Every side reads this one file, so they search the same space on the same rows. The
-    space's `enqueue:` list is dropped: the peers cannot be warm-started from the platform's
-    past studies, so the platform starts cold too.
+    space's `enqueue:` list is dropped unless --warm-start: the peers cannot be warm-started
+    from the platform's past studies, so a comparison starts the platform cold too. Vector
+    files named by a relative path are made absolute, since the platform's side runs in
+    another folder.
     """
     raw = yaml.safe_load(Path(args.space).read_text(encoding="utf-8"))
-    raw.pop("enqueue", None)
+    if not args.warm_start:
+        raw.pop("enqueue", None)
+    resolve_vector_paths(raw)
     fixed = dict(raw.get("fixed") or {})
     fixed["max_reviews"] = args.max_reviews
     if args.short:
@@ -149,6 +160,25 @@ def write_bench_space(args: argparse.Namespace, folder: Path) -> Path:
     path = folder / Path(args.space).name
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
+
+
+def resolve_vector_paths(raw: dict[str, Any]) -> None:
+    """Makes each relative `embeddings` file of a raw space (fixed, choices) absolute, in place.
+
+    'none' and `runs:/` URIs stay as they are.
+    """
+
+    def resolve(value: Any) -> Any:
+        if not isinstance(value, str) or value == "none" or ":/" in value:
+            return value
+        return str(Path(value).resolve())
+
+    fixed = raw.get("fixed") or {}
+    if "embeddings" in fixed:
+        fixed["embeddings"] = resolve(fixed["embeddings"])
+    spec = (raw.get("params") or {}).get("embeddings")
+    if isinstance(spec, dict) and "choices" in spec:
+        spec["choices"] = [resolve(choice) for choice in spec["choices"]]
 
 
 def write_pruner_space(space_path: Path, pruner: str, folder: Path) -> Path:

@@ -125,6 +125,20 @@ def test_bench_space_copy_fixes_max_reviews_and_caps_epochs_in_short_mode(tmp_pa
     assert full.sides == list(bench.SIDES)
 
 
+def test_warm_start_keeps_the_enqueue_list_and_vector_paths_become_absolute(tmp_path):
+    bench = load_bench()
+    space_file = ROOT / "sweeps" / "unconstrained.yaml"
+    args = bench.parse_args(["--space", str(space_file), "--warm-start"])
+    space = sweep.load_space(bench.write_bench_space(args, tmp_path))
+    assert space.enqueue == sweep.load_space(space_file).enqueue != ()
+    (choices,) = [spec.choices for spec in space.params if spec.name == "embeddings"]
+    # The platform's side runs in its own folder: a relative vector file must still resolve.
+    assert choices == ("none", str(Path("vectors/word2vec.txt").resolve()))
+    raw = {"fixed": {"embeddings": "runs:/abc/vectors/word2vec.txt"}}
+    bench.resolve_vector_paths(raw)
+    assert raw["fixed"]["embeddings"] == "runs:/abc/vectors/word2vec.txt"
+
+
 def test_pruner_sides_swap_only_the_pruner_of_the_bench_space(tmp_path):
     bench = load_bench()
     args = bench.parse_args(
