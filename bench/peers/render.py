@@ -61,6 +61,13 @@ def render(results: dict[str, Any]) -> str:
             f"{baseline['best_val_accuracy']:.4f}, **test {baseline['test_accuracy']:.4f}** "
             f"(C={baseline['best_c']:g}, {baseline['train_seconds']:.0f} s).",
         ]
+        nbsvm = baseline.get("nbsvm")
+        if nbsvm:
+            lines.append(
+                f"NBSVM (uni+bigram NB log-count ratios, logistic regression), same splits: "
+                f"validation {nbsvm['best_val_accuracy']:.4f}, **test {nbsvm['test_accuracy']:.4f}** "
+                f"(C={nbsvm['best_c']:g}, {nbsvm['train_seconds']:.0f} s)."
+            )
     # The first platform side is the reference: the plain one, or the first pruner's.
     reference = next((side for side in sides if side.partition(":")[0] == "platform"), None)
     platform_side = sides.get(reference) if reference else None
@@ -123,6 +130,13 @@ def plot_curves(results: dict[str, Any], path: Path) -> None:
             linestyle="--",
             label=f"TF-IDF + logistic regression ({baseline['budget']}), validation",
         )
+        if baseline.get("nbsvm"):
+            axes.axhline(
+                baseline["nbsvm"]["best_val_accuracy"],
+                color="grey",
+                linestyle=":",
+                label=f"NBSVM ({baseline['budget']}), validation",
+            )
     axes.axvline(results["settings"]["minutes"], color="black", linewidth=0.8, linestyle=":")
     axes.set_xlabel("minutes since the side started")
     axes.set_ylabel("best val_accuracy so far")

@@ -75,7 +75,9 @@ def test_short_mode_runs_every_side(real_data_path, tmp_path):
     assert results["settings"]["train"] + results["settings"]["val"] == 600
     assert 0.0 <= results["baseline"]["test_accuracy"] <= 1.0
     assert results["baseline"]["budget"] == "neural"
+    assert 0.0 <= results["baseline"]["nbsvm"]["test_accuracy"] <= 1.0
     report = out.read_text(encoding="utf-8")
+    assert "NBSVM (uni+bigram" in report
     for name in (
         "rnn-tracking sweep",
         "Keras Tuner Hyperband",
