@@ -163,9 +163,10 @@ def write_bench_space(args: argparse.Namespace, folder: Path) -> Path:
 
 
 def resolve_vector_paths(raw: dict[str, Any]) -> None:
-    """Makes each relative `embeddings` file of a raw space (fixed, choices) absolute, in place.
+    """Makes each relative `embeddings` file of a raw space absolute, in place.
 
-    'none' and `runs:/` URIs stay as they are.
+    Fixed, choices and `enqueue:` entries alike, so an enqueued file still names one of the
+    choices. 'none' and `runs:/` URIs stay as they are.
     """
 
     def resolve(value: Any) -> Any:
@@ -179,6 +180,9 @@ def resolve_vector_paths(raw: dict[str, Any]) -> None:
     spec = (raw.get("params") or {}).get("embeddings")
     if isinstance(spec, dict) and "choices" in spec:
         spec["choices"] = [resolve(choice) for choice in spec["choices"]]
+    for entry in raw.get("enqueue") or []:
+        if isinstance(entry, dict) and "embeddings" in entry:
+            entry["embeddings"] = resolve(entry["embeddings"])
 
 
 def write_pruner_space(space_path: Path, pruner: str, folder: Path) -> Path:

@@ -130,10 +130,16 @@ def test_warm_start_keeps_the_enqueue_list_and_vector_paths_become_absolute(tmp_
     space_file = ROOT / "sweeps" / "unconstrained.yaml"
     args = bench.parse_args(["--space", str(space_file), "--warm-start"])
     space = sweep.load_space(bench.write_bench_space(args, tmp_path))
-    assert space.enqueue == sweep.load_space(space_file).enqueue != ()
+    vectors = str(Path("vectors/word2vec.txt").resolve())
+    shipped = sweep.load_space(space_file).enqueue
+    assert shipped != ()
+    # The platform's side runs in its own folder: a relative vector file must still resolve,
+    # in the choices and in the enqueued configs alike; nothing else in them changes.
+    assert space.enqueue == tuple(
+        {**entry, "embeddings": vectors} if "embeddings" in entry else entry for entry in shipped
+    )
     (choices,) = [spec.choices for spec in space.params if spec.name == "embeddings"]
-    # The platform's side runs in its own folder: a relative vector file must still resolve.
-    assert choices == ("none", str(Path("vectors/word2vec.txt").resolve()))
+    assert choices == ("none", vectors)
     raw = {"fixed": {"embeddings": "runs:/abc/vectors/word2vec.txt"}}
     bench.resolve_vector_paths(raw)
     assert raw["fixed"]["embeddings"] == "runs:/abc/vectors/word2vec.txt"

@@ -102,13 +102,16 @@ def test_bad_enqueue_entries_are_refused_in_one_line_naming_the_entry_and_key(
 
 def test_shipped_spaces_enqueue_their_best_recorded_configs_in_full():
     small = sweep.load_space(ROOT / "sweeps" / "small-budget.yaml")
-    assert len(small.enqueue) == 1
-    # Trial 14 of the 60-minute study sets every parameter the space tunes.
-    assert set(small.enqueue[0]) == {spec.name for spec in small.params}
-    assert small.enqueue[0]["units"] == 26 and small.enqueue[0]["pooling"] == "max"
+    # The jax study's best (trial 84), then the TensorFlow study's (trial 14).
+    assert [entry["units"] for entry in small.enqueue] == [13, 26]
+    # Each recorded best sets every parameter the space tunes.
+    for entry in small.enqueue:
+        assert set(entry) == {spec.name for spec in small.params}
     unconstrained = sweep.load_space(ROOT / "sweeps" / "unconstrained.yaml")
-    assert unconstrained.enqueue[0]["num_words"] == 5872
-    assert unconstrained.enqueue[0]["maxlen"] == 364
+    (best,) = unconstrained.enqueue
+    assert set(best) == {spec.name for spec in unconstrained.params}
+    assert (best["num_words"], best["maxlen"]) == (15203, 484)
+    assert best["embeddings"] == "vectors/word2vec.txt"
 
 
 # --- --warm-start STUDY ----------------------------------------------------------------------
